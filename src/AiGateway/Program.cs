@@ -1,0 +1,2 @@
+Console.WriteLine("placeholder");
+public partial class Program;

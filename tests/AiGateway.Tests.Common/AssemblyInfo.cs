@@ -1,0 +1,1 @@
+namespace AiGateway.Tests.Common;
