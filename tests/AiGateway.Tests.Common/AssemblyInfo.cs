@@ -1,1 +1,0 @@
-namespace AiGateway.Tests.Common;
