@@ -33,6 +33,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary><c>127.0.0.1:PORT</c>, a StackExchange.Redis configuration string.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 
+    /// <summary>The temporary <c>--dir</c> of the server; deleted on dispose.</summary>
+    public string WorkingDirectory => _workingDirectory;
+
     /// <summary>True while the process is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
