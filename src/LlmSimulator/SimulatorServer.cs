@@ -33,6 +33,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     /// <summary>
     /// Starts Kestrel on <paramref name="url"/> (port 0 picks a free port) and returns once it is listening.
+    /// Use an IP literal with port 0: Kestrel cannot bind "localhost:0".
     /// </summary>
     public static async Task<SimulatorServer> StartAsync(SimulatorOptions? options = null, string url = "http://127.0.0.1:0", CancellationToken cancellationToken = default)
     {
