@@ -1,0 +1,180 @@
+using System.Text.Json.Serialization;
+
+namespace AiGateway.Configuration;
+
+// The shapes of config/gateway.json and config/agencies/<agency>.json as written by operators.
+// Everything is optional here; GatewayConfigValidator turns these into a validated GatewaySnapshot
+// and reports every problem at once with the file and JSON path.
+
+/// <summary>config/gateway.json: listeners' limits, providers (upstreams) and model routes.</summary>
+public sealed record GatewayFileConfig
+{
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; init; }
+
+    public RequestLimitsConfig RequestLimits { get; init; } = new();
+
+    public ForwardingConfig Forwarding { get; init; } = new();
+
+    public Dictionary<string, ProviderConfig> Providers { get; init; } = [];
+
+    public Dictionary<string, ModelConfig> Models { get; init; } = [];
+}
+
+/// <summary>Bounds on what a client may send.</summary>
+public sealed record RequestLimitsConfig
+{
+    /// <summary>Largest accepted request body in bytes (413 above). Default 8 MiB.</summary>
+    public long MaxBodyBytes { get; init; } = 8 * 1024 * 1024;
+}
+
+/// <summary>How requests are sent upstream.</summary>
+public sealed record ForwardingConfig
+{
+    /// <summary>Deployments tried for one request (first try included) on connect errors, 429 and 5xx.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Longest silence from an upstream (before headers, or between streamed chunks) before 504.</summary>
+    public double UpstreamTimeoutSeconds { get; init; } = 120;
+
+    /// <summary>How long a failing deployment is taken out of rotation when it gave no Retry-After.</summary>
+    public double UnhealthyPeriodSeconds { get; init; } = 30;
+
+    /// <summary>Longest Retry-After honoured from an upstream (a deployment is never parked longer).</summary>
+    public double MaxRetryAfterSeconds { get; init; } = 300;
+}
+
+/// <summary>An upstream LLM service the gateway holds credentials for.</summary>
+public sealed record ProviderConfig
+{
+    /// <summary><c>openai</c> (OpenAI and OpenAI-compatible servers), <c>azure-openai</c> or <c>anthropic</c>.</summary>
+    public string? Api { get; init; }
+
+    /// <summary>Base URL, e.g. https://api.openai.com, https://myres.openai.azure.us, or embedded://llm-simulator.</summary>
+    public string? BaseUrl { get; init; }
+
+    /// <summary>Azure OpenAI <c>api-version</c> query value.</summary>
+    public string? ApiVersion { get; init; }
+
+    /// <summary>Where the provider key is read from. Never the key itself.</summary>
+    public CredentialReference? ApiKey { get; init; }
+
+    /// <summary>Allow plain http to a non-loopback host (an in-cluster vLLM without TLS). Off by default.</summary>
+    public bool AllowInsecureHttp { get; init; }
+}
+
+/// <summary>A reference to a secret: an environment variable or a file (e.g. a Kubernetes secret mount).</summary>
+public sealed record CredentialReference
+{
+    public string? Env { get; init; }
+
+    public string? File { get; init; }
+}
+
+/// <summary>A model as clients name it, and the deployments that serve it.</summary>
+public sealed record ModelConfig
+{
+    /// <summary>Highest data marking this model may receive: UNCLASSIFIED, CUI, CONFIDENTIAL, SECRET or TOP SECRET.</summary>
+    public string? Ceiling { get; init; }
+
+    public List<string> Aliases { get; init; } = [];
+
+    public string? Description { get; init; }
+
+    public List<DeploymentConfig> Deployments { get; init; } = [];
+}
+
+/// <summary>One upstream deployment of a model.</summary>
+public sealed record DeploymentConfig
+{
+    /// <summary>Name of a provider in <c>providers</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Azure OpenAI deployment name (required for azure-openai providers).</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>The model name the upstream expects, when it differs from the public name.</summary>
+    public string? Model { get; init; }
+}
+
+/// <summary>config/agencies/&lt;agency&gt;.json: one agency's identity, roles and policy.</summary>
+public sealed record AgencyFileConfig
+{
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; init; }
+
+    /// <summary>Must equal the file name without extension.</summary>
+    public string? Name { get; init; }
+
+    public string? DisplayName { get; init; }
+
+    /// <summary>Models this agency may use at all: names, aliases or <c>*</c> wildcards.</summary>
+    public List<string> Models { get; init; } = [];
+
+    public AgencyIdentityConfig Identity { get; init; } = new();
+
+    /// <summary>Role name → what the role grants.</summary>
+    public Dictionary<string, RoleConfig> Roles { get; init; } = [];
+
+    /// <summary>Group id (token <c>groups</c> claim) → roles it grants.</summary>
+    public Dictionary<string, List<string>> Groups { get; init; } = [];
+}
+
+/// <summary>Who may sign tokens for this agency.</summary>
+public sealed record AgencyIdentityConfig
+{
+    public List<IdentityProviderConfig> Providers { get; init; } = [];
+}
+
+/// <summary>One token issuer trusted by an agency.</summary>
+public sealed record IdentityProviderConfig
+{
+    /// <summary><c>entra</c> (Microsoft Entra ID via Microsoft.Identity.Web), <c>oidc</c> (any OIDC issuer) or <c>dev</c> (the local dev issuer; never in Production).</summary>
+    public string? Type { get; init; }
+
+    /// <summary>Entra: cloud instance, https://login.microsoftonline.com/ or https://login.microsoftonline.us/.</summary>
+    public string? Instance { get; init; }
+
+    /// <summary>Entra: directory (tenant) id.</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>Entra: the gateway's application (client) id.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>OIDC: issuer URL whose /.well-known/openid-configuration is fetched.</summary>
+    public string? Authority { get; init; }
+
+    /// <summary>OIDC: explicit discovery document URL when it is not under the authority.</summary>
+    public string? MetadataAddress { get; init; }
+
+    /// <summary>Accepted <c>aud</c> values.</summary>
+    public List<string> Audiences { get; init; } = [];
+
+    /// <summary>Allow http metadata (loopback test issuers only).</summary>
+    public bool RequireHttpsMetadata { get; init; } = true;
+
+    /// <summary>Claim names when the issuer does not use Entra's.</summary>
+    public ClaimNamesConfig Claims { get; init; } = new();
+}
+
+/// <summary>Which token claims carry the caller's facts.</summary>
+public sealed record ClaimNamesConfig
+{
+    public string? Subject { get; init; }
+
+    public string? Roles { get; init; }
+
+    public string? Groups { get; init; }
+
+    public string? Name { get; init; }
+}
+
+/// <summary>What one role grants.</summary>
+public sealed record RoleConfig
+{
+    /// <summary>Models people holding the role may use: names, aliases or <c>*</c> wildcards.</summary>
+    public List<string> Models { get; init; } = [];
+
+    /// <summary>Models workloads (app-only callers) holding the role may use; defaults to <see cref="Models"/>.</summary>
+    public List<string>? WorkloadModels { get; init; }
+}

@@ -1,0 +1,102 @@
+using AiGateway.Configuration;
+using AiGateway.Entitlements;
+using AiGateway.Forwarding;
+using AiGateway.Identity;
+using AiGateway.Model;
+using AiGateway.Parsing;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Transforms;
+
+namespace AiGateway;
+
+/// <summary>Composes the gateway: services, then the request path stage by stage (see docs and ARCHITECTURE.md).</summary>
+public static class GatewayApplication
+{
+    /// <summary>Builds the gateway web application from command-line arguments (<c>--urls</c>, <c>--Gateway:ConfigDirectory</c>, …).</summary>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = GatewayPaths.DefaultEnvironment() });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        var paths = GatewayPaths.From(builder.Configuration);
+        // Invalid configuration at start-up stops the process with every error listed.
+        var snapshot = GatewayConfigLoader.Load(paths.ConfigDirectory, builder.Environment.IsProduction());
+
+        var services = builder.Services;
+        services.AddSingleton(paths);
+        services.AddSingleton(sp => new GatewayConfigStore(snapshot, builder.Environment.IsProduction(), sp.GetRequiredService<ILogger<GatewayConfigStore>>()));
+        services.AddSingleton<EmbeddedSimulator>();
+        services.AddSingleton<IProxyConfigProvider, GatewayProxyConfigProvider>();
+        services.AddReverseProxy().AddTransforms(transforms =>
+        {
+            // Only allow-listed client headers go upstream (set in UpstreamRequestTransform); no X-Forwarded-* to vendors.
+            transforms.CopyRequestHeaders = false;
+            transforms.UseDefaultForwarders = false;
+            transforms.AddRequestTransform(UpstreamRequestTransform.ApplyAsync);
+            transforms.AddResponseTransform(UpstreamResponseTransform.ApplyAsync);
+        });
+        services.AddGatewayAuthentication(snapshot, new IdentityOptions
+        {
+            DataDirectory = paths.DataDirectory,
+            MinimumKeyRefreshInterval = builder.Configuration.GetValue("Gateway:Identity:MinimumKeyRefreshSeconds", 30d) is var s ? TimeSpan.FromSeconds(Math.Max(1, s)) : default,
+        });
+        services.AddHealthChecks();
+
+        var app = builder.Build();
+        app.UseMiddleware<GatewayRequestMiddleware>();
+        app.UseRouting();
+
+        app.MapHealthChecks("/healthz/live");
+        app.MapHealthChecks("/healthz/ready");
+
+        var models = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
+        models.UseMiddleware<CallerMiddleware>();
+        models.Run(ModelsEndpoint.HandleAsync);
+        app.MapGet("/v1/models", models.Build());
+
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
+            proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
+            proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle
+            proxy.UseMiddleware<FailoverMiddleware>();             // 7 forward with failover
+            proxy.UseLoadBalancing();
+        });
+
+        app.MapFallback(GatewayRequestMiddleware.UnknownEndpointAsync);
+        return app;
+    }
+}
+
+/// <summary>Where the gateway reads its configuration and keeps its data.</summary>
+internal sealed record GatewayPaths(string ConfigDirectory, string DataDirectory)
+{
+    /// <summary>
+    /// ASPNETCORE_ENVIRONMENT / DOTNET_ENVIRONMENT when set. Otherwise a Debug build (what <c>dotnet run</c>
+    /// builds for the embedded demo) is Development and a Release build (what the container ships) is
+    /// Production, where the dev issuer is refused.
+    /// </summary>
+    public static string DefaultEnvironment() =>
+        Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+        ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+#if DEBUG
+        ?? Environments.Development;
+#else
+        ?? Environments.Production;
+#endif
+
+    public static GatewayPaths From(IConfiguration configuration)
+    {
+        var config = configuration["Gateway:ConfigDirectory"];
+        if (string.IsNullOrEmpty(config))
+        {
+            // ./config when run from the repository root, else the copy next to the binary.
+            config = File.Exists(Path.Combine("config", GatewayConfigLoader.GatewayFileName))
+                ? "config"
+                : Path.Combine(AppContext.BaseDirectory, "config");
+        }
+
+        var data = configuration["Gateway:DataDirectory"];
+        return new GatewayPaths(Path.GetFullPath(config), Path.GetFullPath(string.IsNullOrEmpty(data) ? "data" : data));
+    }
+}

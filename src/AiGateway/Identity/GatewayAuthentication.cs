@@ -1,0 +1,207 @@
+using System.Security.Claims;
+using AiGateway.Configuration;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Identity.Web;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AiGateway.Identity;
+
+/// <summary>
+/// Registers ASP.NET Core authentication: one JwtBearer scheme per trusted identity provider (Entra through
+/// Microsoft.Identity.Web, other issuers through discovery + JWKS, the dev issuer with its local key) and a
+/// policy scheme that forwards each token to the scheme of its issuer. An unknown issuer is refused.
+/// </summary>
+internal static class GatewayAuthentication
+{
+    public const string SchemeName = "gateway";
+    private const string UnknownIssuerScheme = "unknown-issuer";
+
+    /// <summary>Asymmetric algorithms only: HS256 and <c>none</c> are never accepted.</summary>
+    internal static readonly string[] AllowedAlgorithms =
+    [
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    ];
+
+    internal static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
+
+    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services, GatewaySnapshot initial, IdentityOptions options)
+    {
+        var issuers = new IssuerDirectory(initial);
+        services.AddSingleton(issuers);
+        services.AddSingleton(options);
+
+        var builder = services.AddAuthentication(SchemeName)
+            .AddPolicyScheme(SchemeName, "Bearer token of any trusted issuer", o => o.ForwardDefaultSelector = context => SelectScheme(context, issuers))
+            .AddScheme<AuthenticationSchemeOptions, UnknownIssuerHandler>(UnknownIssuerScheme, null);
+
+        DevIssuer? dev = null;
+        foreach (var registration in issuers.Schemes)
+        {
+            var provider = registration.Provider;
+            switch (provider.Type)
+            {
+                case IdentityProviderValidator.EntraType:
+                    builder.AddMicrosoftIdentityWebApi(
+                        jwt => ConfigureCommon(jwt, provider, options),
+                        identity =>
+                        {
+                            identity.Instance = provider.Instance!;
+                            identity.TenantId = provider.TenantId;
+                            identity.ClientId = provider.ClientId;
+                        },
+                        registration.Scheme);
+                    break;
+                case IdentityProviderValidator.OidcType:
+                    builder.AddJwtBearer(registration.Scheme, jwt =>
+                    {
+                        ConfigureCommon(jwt, provider, options);
+                        jwt.TokenValidationParameters.ValidIssuer = provider.Authority;
+                        var metadata = provider.MetadataAddress ?? provider.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
+                        jwt.ConfigurationManager = CreateConfigurationManager(metadata, provider.RequireHttpsMetadata, options);
+                    });
+                    break;
+                case IdentityProviderValidator.DevType:
+                    dev ??= DevIssuer.LoadOrCreate(options.DataDirectory);
+                    var devKey = dev.SigningKey;
+                    builder.AddJwtBearer(registration.Scheme, jwt =>
+                    {
+                        ConfigureCommon(jwt, provider, options);
+                        jwt.Configuration = new OpenIdConnectConfiguration { Issuer = registration.Issuer };
+                        jwt.TokenValidationParameters.ValidIssuer = registration.Issuer;
+                        jwt.TokenValidationParameters.ValidAudience = DevIssuer.Audience;
+                        jwt.TokenValidationParameters.IssuerSigningKey = devKey;
+                    });
+                    break;
+            }
+        }
+
+        return services;
+    }
+
+    private static void ConfigureCommon(JwtBearerOptions jwt, IdentityProviderConfig provider, IdentityOptions options)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.RequireHttpsMetadata = provider.RequireHttpsMetadata;
+        jwt.RefreshOnIssuerKeyNotFound = true;
+        jwt.IncludeErrorDetails = false;
+        jwt.SaveToken = false;
+        var parameters = jwt.TokenValidationParameters;
+        parameters.ValidateIssuer = true;
+        parameters.ValidateAudience = true;
+        parameters.ValidateLifetime = true;
+        parameters.ValidateIssuerSigningKey = true;
+        parameters.RequireSignedTokens = true;
+        parameters.RequireExpirationTime = true;
+        parameters.ClockSkew = ClockSkew;
+        parameters.ValidAlgorithms = AllowedAlgorithms;
+        parameters.NameClaimType = "name";
+        parameters.RoleClaimType = provider.Claims.Roles ?? "roles";
+        if (provider.Audiences.Count > 0)
+        {
+            parameters.ValidAudiences = provider.Audiences;
+        }
+
+        jwt.Events ??= new JwtBearerEvents();
+        jwt.Events.OnAuthenticationFailed = context => RetryAfterKeyRefreshAsync(context, options);
+    }
+
+    /// <summary>
+    /// A signing key rotated at the issuer: the handler has asked its configuration manager to refresh on the
+    /// unknown kid; validate once more against the refreshed keys so the first token of the new key is accepted.
+    /// A key the issuer removed is not published any more and stays refused (no last-known-good fallback).
+    /// </summary>
+    private static async Task RetryAfterKeyRefreshAsync(AuthenticationFailedContext context, IdentityOptions options)
+    {
+        if (context.Exception is not SecurityTokenSignatureKeyNotFoundException || context.Options.ConfigurationManager is null)
+        {
+            return;
+        }
+
+        var token = GetBearerToken(context.HttpContext.Request);
+        if (token is null)
+        {
+            return;
+        }
+
+        var configuration = await context.Options.ConfigurationManager.GetConfigurationAsync(context.HttpContext.RequestAborted);
+        var parameters = context.Options.TokenValidationParameters.Clone();
+        parameters.IssuerSigningKeys = configuration.SigningKeys;
+        parameters.ConfigurationManager = null;
+        var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(token, parameters);
+        if (result.IsValid)
+        {
+            context.Principal = new ClaimsPrincipal(result.ClaimsIdentity);
+            context.Success();
+        }
+    }
+
+    private static ConfigurationManager<OpenIdConnectConfiguration> CreateConfigurationManager(string metadataAddress, bool requireHttps, IdentityOptions options) =>
+        new(metadataAddress, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever { RequireHttps = requireHttps })
+        {
+            AutomaticRefreshInterval = options.KeyRefreshInterval,
+            RefreshInterval = options.MinimumKeyRefreshInterval,
+            // A removed key must stop working as soon as the issuer stops publishing it.
+            UseLastKnownGoodConfiguration = false,
+        };
+
+    private static string SelectScheme(HttpContext context, IssuerDirectory issuers)
+    {
+        var token = GetBearerToken(context.Request);
+        if (token is null)
+        {
+            return UnknownIssuerScheme;
+        }
+
+        try
+        {
+            // Reading the (not yet trusted) issuer only chooses which validator runs; the validator checks it.
+            var issuer = new JsonWebToken(token).Issuer;
+            return issuers.TryGet(issuer, out var registration) ? registration.Scheme : UnknownIssuerScheme;
+        }
+        catch (ArgumentException)
+        {
+            return UnknownIssuerScheme;
+        }
+    }
+
+    internal static string? GetBearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string Prefix = "Bearer ";
+        return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && header.Length > Prefix.Length
+            ? header[Prefix.Length..].Trim()
+            : null;
+    }
+}
+
+/// <summary>Process-level identity settings (not per agency).</summary>
+internal sealed record IdentityOptions
+{
+    public required string DataDirectory { get; init; }
+
+    /// <summary>How often signing keys are re-fetched even when nothing asks for it.</summary>
+    public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The least time between two key fetches triggered by unknown key ids (bounds refetch floods).</summary>
+    public TimeSpan MinimumKeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Fails every token whose issuer no agency trusts, and requests without a token.</summary>
+internal sealed class UnknownIssuerHandler : AuthenticationHandler<AuthenticationSchemeOptions>
+{
+    public UnknownIssuerHandler(Microsoft.Extensions.Options.IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
+        : base(options, logger, encoder)
+    {
+    }
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+        Task.FromResult(GatewayAuthentication.GetBearerToken(Request) is null
+            ? AuthenticateResult.NoResult()
+            : AuthenticateResult.Fail("The token's issuer is not trusted by any agency."));
+}

@@ -1,0 +1,69 @@
+using AiGateway.Configuration;
+using AiGateway.Parsing;
+
+namespace AiGateway.Model;
+
+/// <summary>
+/// The one per-request state of the gateway, set by the outermost gateway middleware and narrowed by
+/// each stage (caller, parsed request, model route, chosen deployment, decision) — the way YARP's
+/// <c>IReverseProxyFeature</c> is. No stage re-parses what an earlier stage found.
+/// </summary>
+internal sealed class GatewayRequestFeature
+{
+    public GatewayRequestFeature(ApiEndpoint endpoint, GatewaySnapshot config, long startTimestamp)
+    {
+        Endpoint = endpoint;
+        Config = config;
+        StartTimestamp = startTimestamp;
+    }
+
+    public ApiEndpoint Endpoint { get; }
+
+    /// <summary>The configuration this request runs under, pinned at its start.</summary>
+    public GatewaySnapshot Config { get; }
+
+    public long StartTimestamp { get; }
+
+    public Caller? Caller { get; set; }
+
+    public RequestBody? Body { get; set; }
+
+    public LlmRequest? Request { get; set; }
+
+    public ModelRoute? Model { get; set; }
+
+    /// <summary>The deployment of the current (or last) forwarding attempt.</summary>
+    public UpstreamDeployment? Deployment { get; set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>True while a failed attempt can still be retried on another deployment (its body is then not sent to the client).</summary>
+    public bool CanRetry { get; set; }
+
+    /// <summary>Why the gateway refused or failed the request, as an error code (null when forwarded).</summary>
+    public string? DenialCode { get; set; }
+
+    /// <summary>Timestamp when the first response byte from the upstream arrived, for time-to-first-byte.</summary>
+    public long UpstreamStartTimestamp { get; set; }
+}
+
+/// <summary>Access to the gateway feature.</summary>
+internal static class GatewayRequestFeatureExtensions
+{
+    public static GatewayRequestFeature GetGatewayFeature(this HttpContext context) =>
+        context.Features.Get<GatewayRequestFeature>()
+        ?? throw new InvalidOperationException("The gateway request middleware did not run for this request.");
+
+    /// <summary>Writes a gateway error in the request's dialect and records the denial code.</summary>
+    public static Task RejectAsync(this HttpContext context, GatewayError error)
+    {
+        var feature = context.Features.Get<GatewayRequestFeature>();
+        var dialect = feature?.Endpoint.Dialect ?? ApiEndpoint.Classify(context.Request.Path).Dialect;
+        if (feature is not null)
+        {
+            feature.DenialCode = error.Code;
+        }
+
+        return error.WriteAsync(context, dialect);
+    }
+}
