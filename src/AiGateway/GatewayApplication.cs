@@ -15,7 +15,7 @@ public static class GatewayApplication
     /// <summary>Builds the gateway web application from command-line arguments (<c>--urls</c>, <c>--Gateway:ConfigDirectory</c>, …).</summary>
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = GatewayPaths.DefaultEnvironment() });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = GatewayPaths.ArgumentValue(args, "--environment") ?? GatewayPaths.DefaultEnvironment() });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         var paths = GatewayPaths.From(builder.Configuration);
@@ -84,6 +84,25 @@ internal sealed record GatewayPaths(string ConfigDirectory, string DataDirectory
 #else
         ?? Environments.Production;
 #endif
+
+    /// <summary>The value after <paramref name="name"/> in <paramref name="args"/> (<c>--name value</c> or <c>--name=value</c>).</summary>
+    public static string? ArgumentValue(string[] args, string name)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == name && i + 1 < args.Length)
+            {
+                return args[i + 1];
+            }
+
+            if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
+            {
+                return args[i][(name.Length + 1)..];
+            }
+        }
+
+        return null;
+    }
 
     public static GatewayPaths From(IConfiguration configuration)
     {
