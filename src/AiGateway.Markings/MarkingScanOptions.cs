@@ -1,0 +1,16 @@
+namespace AiGateway.Markings;
+
+/// <summary>Options of a <see cref="MarkingScanner"/>. Immutable once the scanner is built.</summary>
+public sealed class MarkingScanOptions
+{
+    /// <summary>Most characters decoded from base64 runs and data URLs per scan call; 0 disables decoding. Default 64 Ki.</summary>
+    public int MaxDecodedBase64Chars { get; init; } = 64 * 1024;
+
+    /// <summary>How many times base64 is decoded inside decoded base64. Default 2.</summary>
+    public int MaxBase64Depth { get; init; } = 2;
+
+    /// <summary>Shortest base64 run (in characters) decoded when it is embedded in other text; a whole segment or a data URL payload is decoded from 8 characters. Default 16.</summary>
+    public int MinEmbeddedBase64Length { get; init; } = 16;
+
+    internal static MarkingScanOptions Default { get; } = new();
+}
