@@ -135,6 +135,7 @@ internal sealed class SimulatorPipeline(SimulatorState state)
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away; there is nobody left to answer.
+            state.OnRequestAborted();
         }
         finally
         {
@@ -256,6 +257,7 @@ internal sealed class SimulatorPipeline(SimulatorState state)
             // Each chunk is flushed on its own so clients and the gateway see real incremental delivery.
             if (!await sse.FlushAsync(aborted))
             {
+                state.OnRequestAborted();
                 return;
             }
         }
@@ -281,7 +283,14 @@ internal sealed class SimulatorPipeline(SimulatorState state)
                 break;
         }
 
-        await sse.FlushAsync(aborted);
+        if (await sse.FlushAsync(aborted) && !aborted.IsCancellationRequested)
+        {
+            state.OnStreamCompleted();
+        }
+        else
+        {
+            state.OnRequestAborted();
+        }
     }
 
     private string NewId(Operation operation)

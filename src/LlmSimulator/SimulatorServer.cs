@@ -32,6 +32,16 @@ public sealed class SimulatorServer : IAsyncDisposable
     public IReadOnlyList<ReceivedRequest> ReceivedRequests => _recorder.Snapshot();
 
     /// <summary>
+    /// Requests whose client went away (<c>RequestAborted</c>) before the simulator finished answering them —
+    /// e.g. a gateway that cancelled its upstream call when its own client disconnected. Faults the simulator
+    /// injects itself (<c>reset</c>, <c>reset_mid_stream</c>) are not counted.
+    /// </summary>
+    public int AbortedRequestCount => _state.AbortedRequests;
+
+    /// <summary>Streamed answers written to the end (terminating event flushed).</summary>
+    public int CompletedStreamCount => _state.CompletedStreams;
+
+    /// <summary>
     /// Starts Kestrel on <paramref name="url"/> (port 0 picks a free port) and returns once it is listening.
     /// Use an IP literal with port 0: Kestrel cannot bind "localhost:0".
     /// </summary>

@@ -4,6 +4,8 @@ namespace LlmSimulator;
 internal sealed class SimulatorState(SimulatorOptions options, FaultPlan faults, RequestRecorder? recorder)
 {
     private long _nextId;
+    private int _abortedRequests;
+    private int _completedStreams;
 
     public SimulatorOptions Options { get; } = options;
 
@@ -13,4 +15,12 @@ internal sealed class SimulatorState(SimulatorOptions options, FaultPlan faults,
     public RequestRecorder? Recorder { get; } = recorder;
 
     public long NextId() => Interlocked.Increment(ref _nextId);
+
+    public int AbortedRequests => Volatile.Read(ref _abortedRequests);
+
+    public int CompletedStreams => Volatile.Read(ref _completedStreams);
+
+    public void OnRequestAborted() => Interlocked.Increment(ref _abortedRequests);
+
+    public void OnStreamCompleted() => Interlocked.Increment(ref _completedStreams);
 }
