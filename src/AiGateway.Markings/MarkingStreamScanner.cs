@@ -53,8 +53,9 @@ public sealed class MarkingStreamScanner
 
         chunk.CopyTo(_buffer.AsSpan(_length));
         _length += chunk.Length;
-        var result = ScanBuffer(endIsLineEnd: false);
-        KeepHoldBack();
+        var (keepStart, keepAtLineStart) = HoldBackStart();
+        var result = ScanBuffer(endIsLineEnd: false, releaseBefore: keepStart);
+        KeepFrom(keepStart, keepAtLineStart);
         return result;
     }
 
@@ -66,14 +67,16 @@ public sealed class MarkingStreamScanner
             return MarkingScanResult.None;
         }
 
-        var result = _length == 0 ? MarkingScanResult.None : ScanBuffer(endIsLineEnd: true);
+        var result = _length == 0 ? MarkingScanResult.None : ScanBuffer(endIsLineEnd: true, releaseBefore: _length);
         _bufferStart += _length;
         _length = 0;
         _completed = true;
         return result;
     }
 
-    private MarkingScanResult ScanBuffer(bool endIsLineEnd)
+    // Findings that start in the held-back text are not yet certain (the rest of the line may still change them);
+    // they are found again, complete, by the next scan.
+    private MarkingScanResult ScanBuffer(bool endIsLineEnd, int releaseBefore)
     {
         var sink = new FindingSink(_segment, _decodedBudget);
         _engine.Scan(_buffer.AsSpan(0, _length), _bufferAtLineStart, endIsLineEnd, ref sink, depth: 0);
@@ -88,19 +91,24 @@ public sealed class MarkingStreamScanner
         foreach (var f in sink.Findings)
         {
             var absolute = _bufferStart + f.Offset;
+            if (f.Offset >= releaseBefore)
+            {
+                break;
+            }
+
             if (absolute < _emitFloor)
             {
                 continue;
             }
 
             (emitted ??= []).Add(f with { Offset = absolute });
-            _emitFloor = absolute + 1;
+            _emitFloor = f.InDecodedContent ? absolute + 1 : absolute + f.Length;
         }
 
         return MarkingScanResult.From(emitted);
     }
 
-    private void KeepHoldBack()
+    private (int Start, bool AtLineStart) HoldBackStart()
     {
         var text = _buffer.AsSpan(0, _length);
         var lastNewLine = text.LastIndexOf('\n');
@@ -118,7 +126,12 @@ public sealed class MarkingStreamScanner
             atLineStart = false;
         }
 
-        text[keepStart..].CopyTo(_buffer);
+        return (keepStart, atLineStart);
+    }
+
+    private void KeepFrom(int keepStart, bool atLineStart)
+    {
+        _buffer.AsSpan(keepStart, _length - keepStart).CopyTo(_buffer);
         _length -= keepStart;
         _bufferStart += keepStart;
         _bufferAtLineStart = atLineStart;

@@ -134,8 +134,10 @@ internal ref struct RegionMatcher
     private bool TryBannerWithControls(int q, int b, out int after)
     {
         after = q;
+        // A classification that is not upper-case needs "//" right after it and a known control word ("Secret//NoForn"),
+        // so prose and code comments ("confidential // TODO") do not match.
         if (!TryPhrase(q, b, MarkingVocabulary.Classifications, out var phrase, out var pe)
-            || !TryControls(pe, b, out var ce, out var cui))
+            || !TryControls(pe, b, out var ce, out var cui, strict: !AllUpper(q, pe)))
         {
             return false;
         }
@@ -308,7 +310,7 @@ internal ref struct RegionMatcher
         {
             hasSlash = true;
             p = SkipSpaces(s, b, MaxSpaces);
-            var te = ParseControlToken(p, b, out _, out var tokenCui);
+            var te = ParseControlToken(p, b, out _, out var tokenCui, out _);
             if (te == p)
             {
                 break;
@@ -439,12 +441,12 @@ internal ref struct RegionMatcher
 
     // After "//": one or more control markings separated by "//". The first must be a known control word or an
     // upper-case token, so "secret//path" in prose is not a marking but "Secret//NoForn" is.
-    private readonly bool TryControls(int p, int b, out int end, out bool cui)
+    private readonly bool TryControls(int p, int b, out int end, out bool cui, bool strict = false)
     {
         end = p;
         cui = false;
-        var q = SkipSpaces(p, b, MaxSpaces);
-        if (!DoubleSlash(q, b, out var s))
+        var q = strict ? p : SkipSpaces(p, b, MaxSpaces);
+        if (!DoubleSlash(q, b, out var s) || (strict && s != q + 2))
         {
             return false;
         }
@@ -452,8 +454,8 @@ internal ref struct RegionMatcher
         var first = true;
         while (true)
         {
-            q = SkipSpaces(s, b, MaxSpaces);
-            var te = ParseControlToken(q, b, out var valid, out var tokenCui);
+            q = strict && first ? s : SkipSpaces(s, b, MaxSpaces);
+            var te = ParseControlToken(q, b, out var valid, out var tokenCui, out var known);
             if (te == q)
             {
                 if (first)
@@ -464,7 +466,7 @@ internal ref struct RegionMatcher
                 break;
             }
 
-            if (first && !valid)
+            if (first && (!valid || (strict && !known)))
             {
                 return false;
             }
@@ -484,10 +486,11 @@ internal ref struct RegionMatcher
 
     // One control marking: a word ("NOFORN", "SI-G", "SAR-BP", "SI/TK") and continuation words that are upper-case
     // in the original ("REL TO USA, GBR", "FED ONLY", "SI-G ABCD"). Bounded length.
-    private readonly int ParseControlToken(int q, int b, out bool valid, out bool cui)
+    private readonly int ParseControlToken(int q, int b, out bool valid, out bool cui, out bool known)
     {
         valid = false;
         cui = false;
+        known = false;
         var w0 = q;
         var we = WordEnd(q, b);
         if (we == w0)
@@ -499,7 +502,7 @@ internal ref struct RegionMatcher
         var headLength = word.IndexOfAny('-', '/');
         var head = headLength < 0 ? word : word[..headLength];
         var upper = AllUpper(w0, we);
-        var known = MarkingVocabulary.IsControlWord(head);
+        known = MarkingVocabulary.IsControlWord(head);
         valid = (known && (head.Length >= 3 || word.Length >= 5 || upper)) || (upper && we - w0 >= 2);
         cui = MarkingVocabulary.IsCuiControlWord(head);
         var relTo = head.SequenceEqual("REL");
