@@ -2,6 +2,8 @@ using AiGateway.Configuration;
 using AiGateway.Entitlements;
 using AiGateway.Forwarding;
 using AiGateway.Identity;
+using AiGateway.Inspection;
+using AiGateway.Markings;
 using AiGateway.Model;
 using AiGateway.Parsing;
 using Yarp.ReverseProxy.Configuration;
@@ -40,6 +42,7 @@ public static class GatewayApplication
             DataDirectory = paths.DataDirectory,
             MinimumKeyRefreshInterval = builder.Configuration.GetValue("Gateway:Identity:MinimumKeyRefreshSeconds", 30d) is var s ? TimeSpan.FromSeconds(Math.Max(1, s)) : default,
         });
+        services.AddSingleton(new MarkingScanner());
         services.AddHealthChecks();
 
         var app = builder.Build();
@@ -59,6 +62,8 @@ public static class GatewayApplication
             proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
             proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
             proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle
+            proxy.UseMiddleware<PromptInspectionMiddleware>();     // 5 inspect the prompt
+            proxy.UseMiddleware<AnswerInspectionMiddleware>();     // 8 inspect the answer (wraps the response body)
             proxy.UseMiddleware<FailoverMiddleware>();             // 7 forward with failover
             proxy.UseLoadBalancing();
         });

@@ -23,4 +23,10 @@ public sealed class SimulatorOptions
 
     /// <summary>Delay between SSE content chunks when neither the body nor the headers say.</summary>
     public int DefaultChunkDelayMs { get; set; }
+
+    /// <summary>
+    /// The answer text for every request that has no <c>reply</c> directive. Lets a test make the model answer
+    /// something the request itself does not contain (e.g. a classification marking for answer inspection).
+    /// </summary>
+    public string? Reply { get; set; }
 }

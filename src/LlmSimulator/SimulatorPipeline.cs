@@ -167,7 +167,7 @@ internal sealed class SimulatorPipeline(SimulatorState state)
             return;
         }
 
-        var reply = request.Reply ?? ReplyText.Build(state.Options.Name, request.MessageCount, request.LastUserWords);
+        var reply = request.Reply ?? state.Options.Reply ?? ReplyText.Build(state.Options.Name, request.MessageCount, request.LastUserWords);
         var completion = new Completion(
             NewId(operation),
             DateTimeOffset.UtcNow.ToUnixTimeSeconds(),

@@ -363,6 +363,7 @@ internal static class GatewayConfigLoader
             }
 
             IdentityProviderValidator.Validate(agency.Identity, isProduction, Error);
+            var inspection = ValidateInspection(agency.Inspection, Error);
 
             if (agency.Name is not null && agencies.ContainsKey(agency.Name))
             {
@@ -378,11 +379,52 @@ internal static class GatewayConfigLoader
                 IdentityProviders = agency.Identity.Providers,
                 Roles = roles.ToFrozenDictionary(StringComparer.Ordinal),
                 GroupRoles = groups.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+                Inspection = inspection,
             };
         }
 
         IdentityProviderValidator.CheckIssuersAreUnique(agencies.Values, errors);
         return agencies;
+    }
+
+    private static InspectionPolicy ValidateInspection(InspectionConfig config, Action<string, string> error)
+    {
+        var actions = new Dictionary<MarkingLevel, MarkingAction>();
+        foreach (var (levelName, actionName) in config.Actions)
+        {
+            var path = $"$.inspection.actions['{levelName}']";
+            if (!TryParseLevel(levelName, out var level) || level == MarkingLevel.Unclassified)
+            {
+                error(path, $"'{levelName}' is not a level that can exceed a ceiling. Fix: one of CUI, CONFIDENTIAL, SECRET, TOP SECRET.");
+                continue;
+            }
+
+            MarkingAction? action = actionName switch { "block" => MarkingAction.Block, "flag" => MarkingAction.Flag, _ => null };
+            if (action is null)
+            {
+                error(path, $"'{actionName}' is not an action. Fix: 'block' (refuse, the default) or 'flag' (forward and record).");
+                continue;
+            }
+
+            actions[level] = action.Value;
+        }
+
+        var flagUnclassified = config.UnclassifiedMarkings switch
+        {
+            "allow" => false,
+            "flag" => true,
+            _ => Fail(error, "$.inspection.unclassifiedMarkings", $"'{config.UnclassifiedMarkings}' is not allowed. Fix: 'allow' (default) or 'flag'."),
+        };
+
+        MarkingAction Get(MarkingLevel level) => actions.TryGetValue(level, out var a) ? a : MarkingAction.Block;
+        return new InspectionPolicy(Get(MarkingLevel.Cui), Get(MarkingLevel.Confidential), Get(MarkingLevel.Secret), Get(MarkingLevel.TopSecret),
+            flagUnclassified, string.IsNullOrWhiteSpace(config.ClearanceClaim) ? null : config.ClearanceClaim, config.InspectAnswers);
+
+        static bool Fail(Action<string, string> error, string path, string message)
+        {
+            error(path, message);
+            return false;
+        }
     }
 
     private static void CheckPatterns(List<string> patterns, string path, Dictionary<string, ModelRoute> models, Action<string, string> error)

@@ -118,6 +118,28 @@ public sealed record AgencyFileConfig
 
     /// <summary>Group id (token <c>groups</c> claim) → roles it grants.</summary>
     public Dictionary<string, List<string>> Groups { get; init; } = [];
+
+    /// <summary>What happens when prompts or answers carry markings above a model's ceiling.</summary>
+    public InspectionConfig Inspection { get; init; } = new();
+}
+
+/// <summary>An agency's marking-inspection policy.</summary>
+public sealed record InspectionConfig
+{
+    /// <summary>
+    /// Action per marking level found above the effective ceiling: <c>block</c> (default: 403, nothing forwarded)
+    /// or <c>flag</c> (forwarded and recorded). Keys: CUI, CONFIDENTIAL, SECRET, TOP SECRET.
+    /// </summary>
+    public Dictionary<string, string> Actions { get; init; } = [];
+
+    /// <summary><c>allow</c> (default): UNCLASSIFIED markings are ordinary text; <c>flag</c>: record them.</summary>
+    public string UnclassifiedMarkings { get; init; } = "allow";
+
+    /// <summary>Token claim carrying the caller's clearance (a level name); when present the effective ceiling is the lower of model and caller.</summary>
+    public string? ClearanceClaim { get; init; }
+
+    /// <summary>Scan answers (JSON and streamed) too. On by default.</summary>
+    public bool InspectAnswers { get; init; } = true;
 }
 
 /// <summary>Who may sign tokens for this agency.</summary>

@@ -81,6 +81,36 @@ internal sealed class AgencyPolicy
     public required FrozenDictionary<string, RolePolicy> Roles { get; init; }
 
     public required FrozenDictionary<string, IReadOnlyList<string>> GroupRoles { get; init; }
+
+    public required InspectionPolicy Inspection { get; init; }
+}
+
+/// <summary>What to do with a marking level above the effective ceiling.</summary>
+internal enum MarkingAction
+{
+    Block,
+    Flag,
+}
+
+/// <summary>An agency's validated inspection policy.</summary>
+internal sealed record InspectionPolicy(
+    MarkingAction CuiAction,
+    MarkingAction ConfidentialAction,
+    MarkingAction SecretAction,
+    MarkingAction TopSecretAction,
+    bool FlagUnclassified,
+    string? ClearanceClaim,
+    bool InspectAnswers)
+{
+    public static InspectionPolicy Default { get; } = new(MarkingAction.Block, MarkingAction.Block, MarkingAction.Block, MarkingAction.Block, false, null, true);
+
+    public MarkingAction ActionFor(MarkingLevel level) => level switch
+    {
+        MarkingLevel.Cui => CuiAction,
+        MarkingLevel.Confidential => ConfidentialAction,
+        MarkingLevel.Secret => SecretAction,
+        _ => TopSecretAction,
+    };
 }
 
 /// <summary>What one role grants, to people and to workloads.</summary>

@@ -57,7 +57,20 @@ internal static class CallerResolver
             DisplayName = First(principal, claims.Name) ?? First(principal, "name"),
             UserName = userName,
             ClientAppId = clientApp,
+            Clearance = ClearanceOf(principal, agency.Inspection.ClearanceClaim),
         };
+    }
+
+    /// <summary>An unreadable clearance value counts as the lowest level: deny when unsure.</summary>
+    private static Markings.MarkingLevel? ClearanceOf(ClaimsPrincipal principal, string? claim)
+    {
+        var value = First(principal, claim);
+        if (value is null)
+        {
+            return null;
+        }
+
+        return GatewayConfigLoader.TryParseLevel(value, out var level) ? level : Markings.MarkingLevel.Unclassified;
     }
 
     /// <summary>

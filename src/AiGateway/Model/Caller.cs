@@ -32,6 +32,9 @@ internal sealed record Caller
     /// <summary>For workloads: the client application id (<c>azp</c>/<c>appid</c>).</summary>
     public string? ClientAppId { get; init; }
 
+    /// <summary>The caller's clearance from the agency's clearance claim, when the agency names one and the token carries it.</summary>
+    public Markings.MarkingLevel? Clearance { get; init; }
+
     /// <summary>Group ids from the token (only used to map roles; kept for audit of why access was granted).</summary>
     public IReadOnlyList<string> Groups { get; init; } = [];
 }

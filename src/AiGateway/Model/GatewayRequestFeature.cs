@@ -37,6 +37,12 @@ internal sealed class GatewayRequestFeature
 
     public int Attempts { get; set; }
 
+    /// <summary>What prompt inspection found and decided.</summary>
+    public Inspection.InspectionOutcome? PromptInspection { get; set; }
+
+    /// <summary>What answer inspection found and decided (set when the answer had markings).</summary>
+    public Inspection.InspectionOutcome? AnswerInspection { get; set; }
+
     /// <summary>True while a failed attempt can still be retried on another deployment (its body is then not sent to the client).</summary>
     public bool CanRetry { get; set; }
 
