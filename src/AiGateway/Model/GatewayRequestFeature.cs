@@ -49,6 +49,12 @@ internal sealed class GatewayRequestFeature
     /// <summary>Why the gateway refused or failed the request, as an error code (null when forwarded).</summary>
     public string? DenialCode { get; set; }
 
+    /// <summary>Token usage reported by the provider (or counted), once known.</summary>
+    public TokenUsage? Usage { get; set; }
+
+    /// <summary>Rate-limit and budget state for this request, once checked.</summary>
+    public LimitOutcome? Limits { get; set; }
+
     /// <summary>Timestamp when the first response byte from the upstream arrived, for time-to-first-byte.</summary>
     public long UpstreamStartTimestamp { get; set; }
 }
