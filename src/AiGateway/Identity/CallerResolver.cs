@@ -74,8 +74,9 @@ internal static class CallerResolver
     }
 
     /// <summary>
-    /// Entra marks app-only tokens with <c>idtyp=app</c>; otherwise a token with a client id but no delegated
-    /// scope and no user name is a client-credentials (workload) token.
+    /// Entra marks app-only tokens with <c>idtyp=app</c>; otherwise a token whose <c>sub</c> is its client id, or
+    /// a token with a client id but no delegated scope (<c>scp</c>/<c>scope</c>) and no user name, is a
+    /// client-credentials (workload) token.
     /// </summary>
     private static CallerKind KindOf(ClaimsPrincipal principal, string? userName, string? clientApp)
     {
@@ -90,7 +91,14 @@ internal static class CallerResolver
             return CallerKind.Person;
         }
 
-        var hasScope = principal.HasClaim(c => c.Type is "scp" or "http://schemas.microsoft.com/identity/claims/scope");
+        // RFC 9068: without a resource owner, sub identifies the client itself.
+        if (clientApp is not null && string.Equals(First(principal, "sub"), clientApp, StringComparison.Ordinal))
+        {
+            return CallerKind.Workload;
+        }
+
+        // Entra puts delegated scopes in scp, RFC 9068 issuers in scope.
+        var hasScope = principal.HasClaim(c => c.Type is "scp" or "scope" or "http://schemas.microsoft.com/identity/claims/scope");
         return clientApp is not null && !hasScope && userName is null ? CallerKind.Workload : CallerKind.Person;
     }
 
