@@ -117,7 +117,11 @@ internal static class UpstreamRequestTransform
         var (start, end) = (range.Start.Value, range.End.Value);
         if (end > start)
         {
-            if (string.Equals(request.Model, deployment.UpstreamModel, StringComparison.Ordinal))
+            // An Azure-dialect body may name a model too (the Azure SDKs send the deployment name); it is replaced, never duplicated.
+            var bodyModel = request.Endpoint.Dialect == ApiDialect.AzureOpenAI
+                ? System.Text.Json.JsonSerializer.Deserialize<string>(body[start..end])
+                : request.Model;
+            if (string.Equals(bodyModel, deployment.UpstreamModel, StringComparison.Ordinal))
             {
                 return null;
             }

@@ -11,7 +11,7 @@ internal sealed class LlmRequest
     /// <summary>The model as the client named it (body <c>model</c>, or the Azure deployment from the path).</summary>
     public required string Model { get; init; }
 
-    /// <summary>Byte range of the <c>model</c> string token (quotes included) in the body, or default when absent.</summary>
+    /// <summary>Byte range of the <c>model</c> string token (quotes included) in the body, or default when absent (also in Azure-dialect bodies, where <see cref="Model"/> comes from the path).</summary>
     public Range ModelValueRange { get; init; }
 
     public bool Stream { get; init; }

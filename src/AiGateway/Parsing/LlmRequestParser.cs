@@ -158,7 +158,7 @@ internal static class LlmRequestParser
         {
             Endpoint = endpoint,
             Model = model,
-            ModelValueRange = endpoint.Dialect == ApiDialect.AzureOpenAI ? default : modelRange,
+            ModelValueRange = modelRange,
             Stream = stream,
             StreamIncludeUsage = includeUsage,
             MaxOutputTokens = maxTokens,
