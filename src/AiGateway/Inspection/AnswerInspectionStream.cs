@@ -90,6 +90,14 @@ internal sealed class AnswerInspectionStream : Stream
         {
             _mode = DecideMode();
         }
+        else if (_mode is Mode.Json or Mode.EventStream && !_blocked && !_context.Response.HasStarted && _context.Response.StatusCode is < 200 or >= 300)
+        {
+            // The upstream broke before anything reached the client and the gateway answers with its own error
+            // (e.g. 502): the held part of the broken answer is dropped and the error passes through unchanged.
+            _held.Clear();
+            _buffer = null;
+            _mode = Mode.Passthrough;
+        }
 
         switch (_mode)
         {
