@@ -9,8 +9,11 @@ public sealed class MarkingScanOptions
     /// <summary>How many times base64 is decoded inside decoded base64. Default 2.</summary>
     public int MaxBase64Depth { get; init; } = 2;
 
-    /// <summary>Shortest base64 run (in characters) decoded when it is embedded in other text; a whole segment or a data URL payload is decoded from 8 characters. Default 16.</summary>
-    public int MinEmbeddedBase64Length { get; init; } = 16;
+    /// <summary>
+    /// Shortest base64 run (in characters) decoded when it is embedded in other text. Default 24; runs of 23 or more
+    /// characters are always examined, shorter ones only when they are a whole segment or a data-URL payload (from 8 characters).
+    /// </summary>
+    public int MinEmbeddedBase64Length { get; init; } = 24;
 
     internal static MarkingScanOptions Default { get; } = new();
 }

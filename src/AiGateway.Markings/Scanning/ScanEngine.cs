@@ -21,13 +21,17 @@ internal sealed class ScanEngine
     private const int MaxRegionLine = 4096;
     private const int WindowHalf = 256;
     private const int SnapLimit = 32;
+    private const string DataUrlAnchor = "SE64,";
 
     private static readonly SearchValues<char> s_structural = SearchValues.Create("(/");
 
     private static readonly SearchValues<string> s_upperAnchors = SearchValues.Create(BuildUpperAnchors(), StringComparison.Ordinal);
 
     private static readonly SearchValues<string> s_labelAnchors = SearchValues.Create(
-        ["CLASSIFI", "DECLASSIFY", "DERIVED", "REASON", "CONTROLLED", "CUI", "LIMITED", "POC", "FOR OFFICIAL", "LAW ENFORCEMENT", "SENSITIVE BUT"],
+        // Tails of the labels, chosen so that their first letters are rare in English: the vectorised search
+        // verifies fewer false starts ("con", "der", "for" would stop it constantly). "SE64," spots data URLs.
+        ["SSIFIED BY", "SSIFICATION", "SSIFY ON", "RIVED FROM", "ROLLED BY", "CUI CAT", "DISSEMINATION CONTROL", "FICIAL USE",
+            "POC:", "ENFORCEMENT SENS", "UNCLASSIFIED", DataUrlAnchor],
         StringComparison.OrdinalIgnoreCase);
 
     private static readonly SearchValues<char> s_plainAscii = SearchValues.Create(BuildPlainAscii());
@@ -44,16 +48,18 @@ internal sealed class ScanEngine
     /// <summary>Scans one text. <paramref name="startIsLineStart"/>/<paramref name="endIsLineEnd"/> say whether the text edges are line edges.</summary>
     public void Scan(ReadOnlySpan<char> text, bool startIsLineStart, bool endIsLineEnd, ref FindingSink sink, int depth)
     {
-        ScanCandidates(text, startIsLineStart, endIsLineEnd, ref sink);
+        var sawDataUrl = ScanCandidates(text, startIsLineStart, endIsLineEnd, ref sink);
         if (depth < _options.MaxBase64Depth && sink.DecodedBudget > 0 && text.Length >= 8)
         {
-            ScanEncoded(text, ref sink, depth);
+            ScanEncoded(text, sawDataUrl, ref sink, depth);
         }
     }
 
-    private static void ScanCandidates(ReadOnlySpan<char> text, bool startIsLineStart, bool endIsLineEnd, ref FindingSink sink)
+    /// <returns>Whether a data-URL anchor was seen.</returns>
+    private static bool ScanCandidates(ReadOnlySpan<char> text, bool startIsLineStart, bool endIsLineEnd, ref FindingSink sink)
     {
         var n = text.Length;
+        var sawDataUrl = false;
         int nextStructural = Find(text, 0, 0), nextUpper = Find(text, 0, 1), nextLabel = Find(text, 0, 2), nextSpecial = Find(text, 0, 3);
         var pos = 0;
         while (true)
@@ -82,12 +88,12 @@ internal sealed class ScanEngine
             var c = (int)Math.Min(Math.Min((uint)nextStructural, (uint)nextUpper), Math.Min((uint)nextLabel, (uint)nextSpecial));
             if (c < 0)
             {
-                return;
+                return sawDataUrl;
             }
 
             var accept = (c == nextStructural && StructuralPrecheck(text, c, startIsLineStart))
                 || c == nextUpper
-                || (c == nextLabel && (IsLineContentStart(text, c, startIsLineStart) || (c + 1 < n && char.IsAsciiLetterUpper(text[c]) && char.IsAsciiLetterUpper(text[c + 1]))))
+                || (c == nextLabel && LabelPrecheck(text, c, startIsLineStart, ref sawDataUrl))
                 || (c == nextSpecial && SpecialPrecheck(text, c));
             if (!accept)
             {
@@ -114,7 +120,7 @@ internal sealed class ScanEngine
             pos = re < n && text[re] == '\n' ? re + 1 : re;
             if (pos >= n)
             {
-                return;
+                return sawDataUrl;
             }
         }
     }
@@ -149,6 +155,43 @@ internal sealed class ScanEngine
         return c + 1 < n
             && (text[c + 1] == '/' || (text[c + 1] == ' ' && c + 2 < n && text[c + 2] == '/'))
             && (c == 0 || text[c - 1] != ':');
+    }
+
+    private static bool LabelPrecheck(ReadOnlySpan<char> text, int c, bool startIsLineStart, ref bool sawDataUrl)
+    {
+        if (text[c..].StartsWith(DataUrlAnchor, StringComparison.OrdinalIgnoreCase))
+        {
+            sawDataUrl = true;
+            return false;
+        }
+
+        // Upper-case anywhere (legacy phrases), or the label's words are all that precede the anchor on its line.
+        if (c + 1 < text.Length && char.IsAsciiLetterUpper(text[c]) && char.IsAsciiLetterUpper(text[c + 1]))
+        {
+            return true;
+        }
+
+        var j = c - 1;
+        for (var budget = 64; budget > 0; budget--, j--)
+        {
+            if (j < 0)
+            {
+                return startIsLineStart;
+            }
+
+            var ch = text[j];
+            if (ch is '\n' or '\r')
+            {
+                return true;
+            }
+
+            if (!(char.IsAsciiLetterOrDigit(ch) || ch is ' ' or '\t' or '-' or '*' or '+' or '>' or '#' or '.' or ')' or '|' or '_' || ch >= 0x80))
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private static bool SpecialPrecheck(ReadOnlySpan<char> text, int c)
@@ -257,9 +300,9 @@ internal sealed class ScanEngine
     }
 
     // Base64: a text that is wholly base64, data-URL payloads ("…;base64,…"), and long base64 runs embedded in
-    // text. Runs are found 8 characters at a time: a run of 15+ characters always fills one 8-character window
-    // whose characters all lie in '+'..'z', while ordinary prose windows contain a space.
-    private void ScanEncoded(ReadOnlySpan<char> text, ref FindingSink sink, int depth)
+    // text. Runs are found 8 characters at a time: a run of 23+ characters always fills two consecutive
+    // 8-character windows whose characters all lie in '+'..'z', while ordinary prose windows contain a space.
+    private void ScanEncoded(ReadOnlySpan<char> text, bool sawDataUrl, ref FindingSink sink, int depth)
     {
         var trimmed = text.Trim();
         if (trimmed.Length >= 8 && trimmed.IndexOfAnyExcept(s_base64OrLineBreak) < 0)
@@ -272,7 +315,7 @@ internal sealed class ScanEngine
         var minRun = Math.Max(8, _options.MinEmbeddedBase64Length);
         var lastRunEnd = 0;
         var from = 0;
-        while (from < text.Length)
+        while (sawDataUrl && from < text.Length)
         {
             var k = text[from..].IndexOf("base64,", StringComparison.OrdinalIgnoreCase);
             if (k < 0)
@@ -301,23 +344,30 @@ internal sealed class ScanEngine
         var i = 0;
         var low = Vector128.Create((ushort)'+');
         var span = Vector128.Create((ushort)('z' - '+'));
+        var previousInRange = false;
         while (i + 8 <= n)
         {
+            bool inRange;
             if (Vector128.IsHardwareAccelerated)
             {
                 var v = Vector128.LoadUnsafe(ref r0, (nuint)i);
-                if (Vector128.GreaterThanAny(v - low, span))
-                {
-                    i += 8;
-                    continue;
-                }
+                inRange = !Vector128.GreaterThanAny(v - low, span);
             }
-            else if (!AllInRange(text.Slice(i, 8)))
+            else
             {
+                inRange = AllInRange(text.Slice(i, 8));
+            }
+
+            // Two windows in a row: a run of 23+ characters always fills two consecutive windows, ordinary long words do not.
+            if (!inRange || !previousInRange)
+            {
+                previousInRange = inRange;
                 i += 8;
                 continue;
             }
 
+            previousInRange = false;
+            i -= 8;
             var j = i;
             while (j < i + 8 && !Base64Text.IsBase64Char(text[j]))
             {
@@ -470,7 +520,8 @@ internal sealed class ScanEngine
 
     private static string[] BuildUpperAnchors()
     {
-        var anchors = new List<string> { "SECRET", "CONFIDENTIAL", "UNCLASSIFIED", "CUI", "CONTROLLED", "RESTRICTED", "OFFICIAL USE", "LAW ENFORCEMENT" };
+        // "1.4" anchors "Reason: 1.4(c)": searching for the word "reason" in any case would stop at every use of it in prose.
+        var anchors = new List<string> { "SECRET", "CONFIDENTIAL", "UNCLASSIFIED", "CUI", "CONTROLLED", "RESTRICTED", "OFFICIAL USE", "LAW ENFORCEMENT", "1.4" };
 
         // Spaced or dotted upper-case banner words ("S E C R E T", "C.U.I"): the first two letters with a separator.
         string[] pairs = ["SE", "TO", "CO", "UN", "CU", "NA", "FO", "LA", "LI"];
