@@ -48,12 +48,23 @@ internal static class GatewayAuthentication
             {
                 case IdentityProviderValidator.EntraType:
                     builder.AddMicrosoftIdentityWebApi(
-                        jwt => ConfigureCommon(jwt, provider, options),
+                        jwt =>
+                        {
+                            ConfigureCommon(jwt, provider, options);
+                            // Pin the tenant's exact v2 and v1 issuers (the strings IssuerDirectory routes by). MIW's
+                            // AadIssuerValidator accepts a ValidIssuers match before it fetches issuer metadata itself,
+                            // with a document retriever that ignores RequireHttpsMetadata; without this, tokens from a
+                            // non-https (loopback) instance always failed with IDX40001.
+                            jwt.TokenValidationParameters.ValidIssuers = [.. IdentityProviderValidator.IssuersOf(registration.Agency, provider)];
+                        },
                         identity =>
                         {
                             identity.Instance = provider.Instance!;
                             identity.TenantId = provider.TenantId;
                             identity.ClientId = provider.ClientId;
+                            // MIW otherwise fails (401) every token without scp/roles, e.g. an app-only token whose
+                            // role comes from a mapped group. The gateway authorizes itself, default deny (403).
+                            identity.AllowWebApiToBeAuthorizedByACL = true;
                         },
                         registration.Scheme);
                     break;
