@@ -17,6 +17,18 @@ internal static class EventIds
     // 3xxx parsing
     public const int RequestRejected = 3001;
 
+    // 6xxx audit
+    public const int AuditEventRecorded = 6001;
+    public const int AuditJournalOpened = 6002;
+    public const int AuditJournalUnavailable = 6003;
+    public const int AuditJournalRecovered = 6004;
+    public const int AuditJournalWriteFailed = 6005;
+    public const int AuditEventDropped = 6006;
+    public const int AuditEventsLost = 6007;
+    public const int AuditRefused = 6008;
+    public const int AuditServedWithoutRecord = 6009;
+    public const int AuditSigningKeyCreated = 6010;
+
     // 7xxx forwarding
     public const int UpstreamAttemptFailed = 7001;
     public const int UpstreamParked = 7002;

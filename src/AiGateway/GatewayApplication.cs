@@ -1,3 +1,4 @@
+using AiGateway.Audit;
 using AiGateway.Configuration;
 using AiGateway.Entitlements;
 using AiGateway.Forwarding;
@@ -6,6 +7,7 @@ using AiGateway.Inspection;
 using AiGateway.Markings;
 using AiGateway.Model;
 using AiGateway.Parsing;
+using AiGateway.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 
@@ -35,6 +37,7 @@ public static class GatewayApplication
             transforms.CopyRequestHeaders = false;
             transforms.UseDefaultForwarders = false;
             transforms.AddRequestTransform(UpstreamRequestTransform.ApplyAsync);
+            transforms.AddRequestTransform(UpstreamTimingFeature.MarkAsync);
             transforms.AddResponseTransform(UpstreamResponseTransform.ApplyAsync);
         });
         services.AddGatewayAuthentication(snapshot, new IdentityOptions
@@ -43,6 +46,8 @@ public static class GatewayApplication
             MinimumKeyRefreshInterval = builder.Configuration.GetValue("Gateway:Identity:MinimumKeyRefreshSeconds", 30d) is var s ? TimeSpan.FromSeconds(Math.Max(1, s)) : default,
         });
         services.AddSingleton(new MarkingScanner());
+        services.AddGatewayTelemetry(builder.Configuration, snapshot);
+        services.AddGatewayAudit();
         services.AddHealthChecks();
 
         var app = builder.Build();
@@ -54,12 +59,14 @@ public static class GatewayApplication
 
         var models = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
         models.UseMiddleware<CallerMiddleware>();
+        models.UseAuditGate();
         models.Run(ModelsEndpoint.HandleAsync);
         app.MapGet("/v1/models", models.Build());
 
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
+            proxy.UseAuditGate();                                  // 9 audit unavailable: fail-closed refuses, fail-open counts
             proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
             proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle
             proxy.UseMiddleware<PromptInspectionMiddleware>();     // 5 inspect the prompt

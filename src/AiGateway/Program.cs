@@ -1,4 +1,5 @@
 using AiGateway;
+using AiGateway.Audit;
 using AiGateway.Configuration;
 using AiGateway.Identity;
 
@@ -6,6 +7,11 @@ using AiGateway.Identity;
 if (args.Length > 0 && args[0] == "token")
 {
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
+if (args.Length > 0 && args[0] == "audit")
+{
+    return AuditCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
 try

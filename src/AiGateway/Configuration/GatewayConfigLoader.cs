@@ -198,6 +198,7 @@ internal static class GatewayConfigLoader
                     IsEmbeddedSimulator = embedded,
                     ApiVersion = provider.ApiVersion,
                     ApiKey = apiKey,
+                    PropagateTraceContext = provider.PropagateTraceContext,
                 };
             }
         }
@@ -291,6 +292,10 @@ internal static class GatewayConfigLoader
             }
         }
 
+        var audit = Audit.AuditSettings.Validate(
+            gateway.Audit,
+            (reference, path) => ResolveCredential(configDirectory, gatewayPath, path, reference, errors),
+            Error);
         var agencies = ValidateAgencies(agencyFiles, byName, isProduction, errors);
 
         if (errors.Count > 0)
@@ -309,6 +314,7 @@ internal static class GatewayConfigLoader
             ModelsByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             ModelsByCluster = models.ToFrozenDictionary(m => m.ClusterId, StringComparer.Ordinal),
             Agencies = agencies.ToFrozenDictionary(StringComparer.Ordinal),
+            Audit = audit,
         };
     }
 
@@ -364,6 +370,7 @@ internal static class GatewayConfigLoader
 
             IdentityProviderValidator.Validate(agency.Identity, isProduction, Error);
             var inspection = ValidateInspection(agency.Inspection, Error);
+            var auditOnFailure = Audit.AuditSettings.ValidateAgency(agency.Audit, Error);
 
             if (agency.Name is not null && agencies.ContainsKey(agency.Name))
             {
@@ -380,6 +387,7 @@ internal static class GatewayConfigLoader
                 Roles = roles.ToFrozenDictionary(StringComparer.Ordinal),
                 GroupRoles = groups.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 Inspection = inspection,
+                AuditOnFailure = auditOnFailure,
             };
         }
 

@@ -19,6 +19,9 @@ public sealed record GatewayFileConfig
     public Dictionary<string, ProviderConfig> Providers { get; init; } = [];
 
     public Dictionary<string, ModelConfig> Models { get; init; } = [];
+
+    /// <summary>The audit journal and the OTLP export of audit events, traces and metrics.</summary>
+    public Audit.AuditConfig Audit { get; init; } = new();
 }
 
 /// <summary>Bounds on what a client may send.</summary>
@@ -61,6 +64,9 @@ public sealed record ProviderConfig
 
     /// <summary>Allow plain http to a non-loopback host (an in-cluster vLLM without TLS). Off by default.</summary>
     public bool AllowInsecureHttp { get; init; }
+
+    /// <summary>Send the W3C trace context (<c>traceparent</c>) to this provider. Off by default: external vendors see no trace ids.</summary>
+    public bool PropagateTraceContext { get; init; }
 }
 
 /// <summary>A reference to a secret: an environment variable or a file (e.g. a Kubernetes secret mount).</summary>
@@ -121,6 +127,9 @@ public sealed record AgencyFileConfig
 
     /// <summary>What happens when prompts or answers carry markings above a model's ceiling.</summary>
     public InspectionConfig Inspection { get; init; } = new();
+
+    /// <summary>What happens when audit events cannot be recorded.</summary>
+    public Audit.AgencyAuditConfig Audit { get; init; } = new();
 }
 
 /// <summary>An agency's marking-inspection policy.</summary>

@@ -28,6 +28,9 @@ internal sealed class UpstreamProvider
     /// <summary>The secret itself. Never logged, never serialised (see <see cref="ToString"/>).</summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>Whether the W3C trace context is sent to this provider (off by default).</summary>
+    public bool PropagateTraceContext { get; init; }
+
     public override string ToString() => $"{Name} ({Api}, {BaseUrl})";
 }
 
@@ -83,6 +86,9 @@ internal sealed class AgencyPolicy
     public required FrozenDictionary<string, IReadOnlyList<string>> GroupRoles { get; init; }
 
     public required InspectionPolicy Inspection { get; init; }
+
+    /// <summary>fail-closed (default) or fail-open when audit events cannot be recorded.</summary>
+    public Audit.AuditFailurePolicy AuditOnFailure { get; init; }
 }
 
 /// <summary>What to do with a marking level above the effective ceiling.</summary>
@@ -141,6 +147,9 @@ internal sealed class GatewaySnapshot
     public required FrozenDictionary<string, ModelRoute> ModelsByCluster { get; init; }
 
     public required FrozenDictionary<string, AgencyPolicy> Agencies { get; init; }
+
+    /// <summary>Audit journal and OTLP settings (read once at start-up; changes need a restart).</summary>
+    public Audit.AuditSettings Audit { get; init; } = global::AiGateway.Audit.AuditSettings.Default;
 
     public bool UsesEmbeddedSimulator
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AiGateway.Audit;
 using AiGateway.Configuration;
 
 namespace AiGateway.Model;
@@ -13,16 +14,26 @@ internal sealed partial class GatewayRequestMiddleware
     private readonly RequestDelegate _next;
     private readonly GatewayConfigStore _config;
     private readonly ILogger<GatewayRequestMiddleware> _logger;
+    private readonly AuditRecorder _audit;
+    private readonly TimeProvider _time;
 
-    public GatewayRequestMiddleware(RequestDelegate next, GatewayConfigStore config, ILogger<GatewayRequestMiddleware> logger)
+    public GatewayRequestMiddleware(RequestDelegate next, GatewayConfigStore config, ILogger<GatewayRequestMiddleware> logger, AuditRecorder audit, TimeProvider time)
     {
         _next = next;
         _config = config;
         _logger = logger;
+        _audit = audit;
+        _time = time;
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
+        if (context.Request.Path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase))
+        {
+            await _next(context); // probes are not gateway requests: no feature, no audit event
+            return;
+        }
+
         var endpoint = ApiEndpoint.Classify(context.Request.Path);
         var feature = new GatewayRequestFeature(endpoint, _config.Current, Stopwatch.GetTimestamp());
         context.Features.Set(feature);
@@ -39,6 +50,11 @@ internal sealed partial class GatewayRequestMiddleware
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nothing to answer.
+        }
+        finally
+        {
+            // One audit event per request, allowed or denied (stage 9).
+            _audit.Record(AuditEvent.Capture(context, feature, Stopwatch.GetTimestamp(), _time));
         }
     }
 

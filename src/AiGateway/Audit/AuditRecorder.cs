@@ -1,0 +1,452 @@
+using System.Buffers;
+using System.Text;
+using System.Threading.Channels;
+using AiGateway.Telemetry;
+
+namespace AiGateway.Audit;
+
+/// <summary>
+/// Takes one <see cref="AuditEvent"/> per request from the request path (a non-blocking write into a bounded
+/// channel) and, on one background loop, serialises it to OCSF, exports it over OTLP and appends it to the
+/// journal. Events are written and fsynced in batches: the first event of a batch waits at most the flush window
+/// for others to join it, which is all a crash can lose. When the journal cannot be written the batch is kept
+/// and retried, <see cref="IsAvailable"/> turns false (the agency policy then decides: fail-closed refuses new
+/// requests, fail-open serves and alerts), and events beyond the queue capacity are dropped and counted.
+/// The host's stop drains the queue after the server has finished its requests (<see cref="StoppedAsync"/>).
+/// </summary>
+internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposable
+{
+    private const int MaxBatch = 1024;
+    private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly Channel<AuditEvent> _channel;
+    private readonly AuditSettings _settings;
+    private readonly string _dataDirectory;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditRecorder> _logger;
+    private readonly Func<AuditJournal> _createJournal;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _signalLock = new();
+    private TaskCompletionSource _flushed = NewSignal();
+    private AuditJournal? _journal;
+    private AuditOtlpExporter? _otlp;
+    private Task? _loop;
+    private volatile bool _journalAvailable;
+    private long _enqueued;
+    private long _recorded;
+    private long _dropped;
+    private long _lost;
+
+    public AuditRecorder(GatewayPaths paths, Configuration.GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, ILogger<AuditRecorder> logger)
+        : this(config.Current.Audit, paths.DataDirectory, metrics, time, logger)
+    {
+    }
+
+    internal AuditRecorder(AuditSettings settings, string dataDirectory, GatewayMetrics metrics, TimeProvider time, ILogger<AuditRecorder> logger)
+    {
+        _settings = settings;
+        _dataDirectory = dataDirectory;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        JournalDirectory = ResolveJournalDirectory(settings, dataDirectory);
+        _channel = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(settings.QueueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping silently
+        });
+        _createJournal = () =>
+        {
+            var (key, _, _) = AuditSigningKey.Resolve(_settings, _dataDirectory);
+            return new AuditJournal(JournalDirectory, key, _settings.RotationBytes, _settings.RotationInterval, _time);
+        };
+        metrics.ObserveAuditQueue(() => _channel.Reader.Count);
+    }
+
+    /// <summary>Where the journal is written.</summary>
+    public string JournalDirectory { get; }
+
+    /// <summary>False while audit events cannot be made durable (journal failing, or queue full).</summary>
+    public bool IsAvailable => _journalAvailable && _channel.Reader.Count < _settings.QueueCapacity;
+
+    public long EnqueuedCount => Interlocked.Read(ref _enqueued);
+
+    /// <summary>Events written and fsynced to the journal.</summary>
+    public long RecordedCount => Interlocked.Read(ref _recorded);
+
+    /// <summary>Events refused because the queue was full (must stay 0).</summary>
+    public long DroppedCount => Interlocked.Read(ref _dropped);
+
+    public static string ResolveJournalDirectory(AuditSettings settings, string dataDirectory) =>
+        settings.JournalDirectory is { } dir ? Path.GetFullPath(dir, dataDirectory) : Path.Combine(dataDirectory, "audit");
+
+    /// <summary>Records the metrics of a finished request and queues its audit event; never blocks.</summary>
+    public void Record(AuditEvent auditEvent)
+    {
+        _metrics.RequestCompleted(auditEvent);
+        if (_channel.Writer.TryWrite(auditEvent))
+        {
+            Interlocked.Increment(ref _enqueued);
+            return;
+        }
+
+        Interlocked.Increment(ref _dropped);
+        _metrics.AuditDropped();
+        Log.AuditEventDropped(_logger, auditEvent.RequestId, AuditEvent.DecisionName(auditEvent.Decision));
+    }
+
+    /// <summary>Waits until every event queued so far is in the journal (tests, diagnostics).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var target = EnqueuedCount;
+        while (RecordedCount + Interlocked.Read(ref _lost) < target)
+        {
+            Task signal;
+            lock (_signalLock)
+            {
+                signal = _flushed.Task;
+            }
+
+            if (RecordedCount + Interlocked.Read(ref _lost) >= target)
+            {
+                break;
+            }
+
+            await signal.WaitAsync(cancellationToken);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_settings.Otlp is { } otlp)
+        {
+            _otlp = new AuditOtlpExporter(otlp, Environment.MachineName);
+        }
+
+        TryOpenJournal();
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The server may still be finishing requests while hosted services stop: drain once it has stopped.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>After the server has stopped: completes the queue, writes everything left and seals the journal.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout: stop retrying what cannot be written.
+                await _stopping.CancelAsync();
+                await _loop.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        CloseJournal();
+        _otlp?.Dispose();
+        _otlp = null;
+    }
+
+    public void Dispose()
+    {
+        _channel.Writer.TryComplete();
+        _stopping.Cancel();
+        _loop?.Wait(TimeSpan.FromSeconds(5));
+        CloseJournal();
+        _otlp?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private void CloseJournal()
+    {
+        var journal = Interlocked.Exchange(ref _journal, null);
+        try
+        {
+            journal?.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.JournalWriteFailed(_logger, JournalDirectory, ex);
+        }
+    }
+
+    private bool TryOpenJournal()
+    {
+        if (_journal is not null)
+        {
+            return true;
+        }
+
+        AuditJournal? journal = null;
+        try
+        {
+            journal = _createJournal();
+            journal.Open();
+            _journal = journal;
+            if (!_journalAvailable)
+            {
+                _journalAvailable = true;
+                Log.JournalOpened(_logger, journal.CurrentFile ?? JournalDirectory);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            journal?.Abandon();
+            MarkUnavailable(ex);
+            return false;
+        }
+    }
+
+    private void MarkUnavailable(Exception ex)
+    {
+        _metrics.AuditJournalFailed();
+        if (_journalAvailable || _journal is null)
+        {
+            Log.JournalUnavailable(_logger, JournalDirectory, ex);
+        }
+
+        _journalAvailable = false;
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _channel.Reader;
+        var batch = new List<AuditEvent>(256);
+        var exported = 0; // events of the current batch already sent over OTLP (a retried batch is not re-exported)
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            if (batch.Count == 0)
+            {
+                if (!reader.TryRead(out var first))
+                {
+                    if (reader.Completion.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    await WaitAsync(reader, IdleTimeout());
+                    OnTimer();
+                    continue;
+                }
+
+                batch.Add(first);
+
+                // Group commit: concurrent requests join this batch for at most the flush window.
+                var deadline = _time.GetTimestamp();
+                while (batch.Count < MaxBatch)
+                {
+                    if (reader.TryRead(out var next))
+                    {
+                        batch.Add(next);
+                        continue;
+                    }
+
+                    var remaining = _settings.FlushWindow - _time.GetElapsedTime(deadline);
+                    if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted || !await WaitAsync(reader, remaining))
+                    {
+                        break;
+                    }
+                }
+            }
+
+            for (; exported < batch.Count && _otlp is not null; exported++)
+            {
+                buffer.ResetWrittenCount();
+                OcsfApiActivity.Write(batch[exported], buffer);
+                _otlp.Export(batch[exported], Encoding.UTF8.GetString(buffer.WrittenSpan));
+            }
+
+            if (TryWriteBatch(batch, buffer))
+            {
+                Interlocked.Add(ref _recorded, batch.Count);
+                batch.Clear();
+                exported = 0;
+                Signal();
+                continue;
+            }
+
+            if (_stopping.IsCancellationRequested)
+            {
+                Interlocked.Add(ref _lost, batch.Count);
+                Log.AuditEventsLost(_logger, batch.Count, JournalDirectory);
+                batch.Clear();
+                exported = 0;
+                Signal();
+                continue;
+            }
+
+            // Retry the same batch; meanwhile new events wait in the bounded queue.
+            try
+            {
+                await Task.Delay(s_retryDelay, _time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private bool TryWriteBatch(List<AuditEvent> batch, ArrayBufferWriter<byte> buffer)
+    {
+        if (!TryOpenJournal())
+        {
+            return false;
+        }
+
+        var journal = _journal!;
+        try
+        {
+            foreach (var e in batch)
+            {
+                buffer.ResetWrittenCount();
+                OcsfApiActivity.Write(e, buffer);
+                journal.Append(buffer.WrittenSpan);
+            }
+
+            journal.Flush();
+            if (journal.EventsSinceCheckpoint > 0 && _time.GetUtcNow() - journal.LastCheckpoint >= _settings.CheckpointInterval)
+            {
+                journal.Checkpoint("interval");
+                journal.Flush();
+            }
+
+            if (!_journalAvailable)
+            {
+                _journalAvailable = true;
+                Log.JournalRecovered(_logger, JournalDirectory);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Whatever reached the file is cut at the torn line when the journal is reopened; the batch is re-appended.
+            journal.Abandon();
+            _journal = null;
+            MarkUnavailable(ex);
+            return false;
+        }
+    }
+
+    /// <summary>How long the idle loop may sleep: until a checkpoint is due for unsealed events, or the next reopen attempt.</summary>
+    private TimeSpan IdleTimeout()
+    {
+        if (_journal is not { } journal)
+        {
+            return s_retryDelay;
+        }
+
+        if (journal.EventsSinceCheckpoint == 0)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var due = journal.LastCheckpoint + _settings.CheckpointInterval - _time.GetUtcNow();
+        return due > TimeSpan.Zero ? due : TimeSpan.Zero;
+    }
+
+    private void OnTimer()
+    {
+        if (_journal is null)
+        {
+            TryOpenJournal();
+            return;
+        }
+
+        var journal = _journal;
+        if (journal.EventsSinceCheckpoint > 0 && _time.GetUtcNow() - journal.LastCheckpoint >= _settings.CheckpointInterval)
+        {
+            try
+            {
+                journal.Checkpoint("interval");
+                journal.Flush();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                journal.Abandon();
+                _journal = null;
+                MarkUnavailable(ex);
+            }
+        }
+    }
+
+    /// <summary>Waits for data; false on timeout or completion.</summary>
+    private async Task<bool> WaitAsync(ChannelReader<AuditEvent> reader, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            try
+            {
+                return await reader.WaitToReadAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timer.CancelAfter(timeout);
+        try
+        {
+            return await reader.WaitToReadAsync(timer.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource done;
+        lock (_signalLock)
+        {
+            done = _flushed;
+            _flushed = NewSignal();
+        }
+
+        done.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.AuditJournalOpened, LogLevel.Information, "Audit journal open: {File}.", EventName = "AuditJournalOpened")]
+        public static partial void JournalOpened(ILogger logger, string file);
+
+        [LoggerMessage(EventIds.AuditJournalUnavailable, LogLevel.Critical, "Audit events cannot be written to the journal in {Directory}; agencies with fail-closed audit are refused until it recovers.", EventName = "AuditJournalUnavailable")]
+        public static partial void JournalUnavailable(ILogger logger, string directory, Exception exception);
+
+        [LoggerMessage(EventIds.AuditJournalRecovered, LogLevel.Warning, "The audit journal in {Directory} is writable again.", EventName = "AuditJournalRecovered")]
+        public static partial void JournalRecovered(ILogger logger, string directory);
+
+        [LoggerMessage(EventIds.AuditJournalWriteFailed, LogLevel.Error, "Closing the audit journal in {Directory} failed.", EventName = "AuditJournalWriteFailed")]
+        public static partial void JournalWriteFailed(ILogger logger, string directory, Exception exception);
+
+        [LoggerMessage(EventIds.AuditEventDropped, LogLevel.Critical, "Audit event of request {RequestId} ({Decision}) dropped: the audit queue is full.", EventName = "AuditEventDropped")]
+        public static partial void AuditEventDropped(ILogger logger, string requestId, string decision);
+
+        [LoggerMessage(EventIds.AuditEventsLost, LogLevel.Critical, "{Count} audit event(s) could not be written to {Directory} before shutdown.", EventName = "AuditEventsLost")]
+        public static partial void AuditEventsLost(ILogger logger, int count, string directory);
+    }
+}
