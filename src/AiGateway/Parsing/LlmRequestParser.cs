@@ -20,6 +20,14 @@ internal static class LlmRequestParser
     /// <summary>Parses <paramref name="body"/>; on failure returns null and a 400 error in <paramref name="error"/>.</summary>
     public static LlmRequest? Parse(ReadOnlySpan<byte> body, ApiEndpoint endpoint, out GatewayError? error)
     {
+        // The reader only validates the strings it decodes; property names and skipped identifier values would
+        // pass invalid UTF-8 upstream unchecked. One vectorised pass over the whole body closes that.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            error = GatewayError.InvalidJson("the body contains invalid UTF-8");
+            return null;
+        }
+
         try
         {
             return ParseCore(body, endpoint, out error);
