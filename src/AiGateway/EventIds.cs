@@ -17,6 +17,12 @@ internal static class EventIds
     // 3xxx parsing
     public const int RequestRejected = 3001;
 
+    // 5xxx rate limiting
+    public const int LimitStoreFailed = 5001;
+    public const int LimitStoreRecovered = 5002;
+    public const int LimitStoreFallback = 5003;
+    public const int LimitCommitFailed = 5004;
+
     // 6xxx audit
     public const int AuditEventRecorded = 6001;
     public const int AuditJournalOpened = 6002;

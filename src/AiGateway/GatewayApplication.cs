@@ -8,6 +8,8 @@ using AiGateway.Markings;
 using AiGateway.Model;
 using AiGateway.Parsing;
 using AiGateway.Telemetry;
+using AiGateway.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 
@@ -48,6 +50,8 @@ public static class GatewayApplication
         services.AddSingleton(new MarkingScanner());
         services.AddGatewayTelemetry(builder.Configuration, snapshot);
         services.AddGatewayAudit();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddGatewayRateLimiting(snapshot);
         services.AddHealthChecks();
 
         var app = builder.Build();
@@ -63,6 +67,11 @@ public static class GatewayApplication
         models.Run(ModelsEndpoint.HandleAsync);
         app.MapGet("/v1/models", models.Build());
 
+        var usage = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
+        usage.UseMiddleware<CallerMiddleware>();
+        usage.Run(context => context.RequestServices.GetRequiredService<UsageEndpoint>().HandleAsync(context));
+        app.MapGet("/admin/v1/usage", usage.Build());
+
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
@@ -70,6 +79,7 @@ public static class GatewayApplication
             proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
             proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle
             proxy.UseMiddleware<PromptInspectionMiddleware>();     // 5 inspect the prompt
+            proxy.UseMiddleware<RateLimitMiddleware>();            // 6 reserve limits, reconcile after the answer
             proxy.UseMiddleware<AnswerInspectionMiddleware>();     // 8 inspect the answer (wraps the response body)
             proxy.UseMiddleware<FailoverMiddleware>();             // 7 forward with failover
             proxy.UseLoadBalancing();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using AiGateway.Identity;
 using AiGateway.Markings;
+using AiGateway.RateLimiting;
 
 namespace AiGateway.Configuration;
 
@@ -147,6 +148,8 @@ internal static class GatewayConfigLoader
             Error("$.forwarding.maxRetryAfterSeconds", "must be between 0 and 86400.");
         }
 
+        ValidateLimitStore(gateway.LimitStore, configDirectory, gatewayPath, errors);
+
         // Providers.
         var providers = new Dictionary<string, UpstreamProvider>(StringComparer.Ordinal);
         foreach (var (name, provider) in gateway.Providers)
@@ -267,8 +270,16 @@ internal static class GatewayConfigLoader
                 });
             }
 
+            LimitSet.Validate(model.Limits, $"{path}.limits", Error);
+            if (model.Pricing is { } pricing && (pricing.InputPerMillion < 0 || pricing.OutputPerMillion < 0 || pricing.CachedInputPerMillion < 0 || pricing.CacheWritePerMillion < 0))
+            {
+                Error($"{path}.pricing", "prices must not be negative.");
+            }
+
             var route = new ModelRoute
             {
+                Limits = LimitSet.From(model.Limits),
+                Pricing = ModelPricing.From(model.Pricing),
                 Name = name,
                 Aliases = [.. model.Aliases],
                 Ceiling = ceiling,
@@ -315,6 +326,7 @@ internal static class GatewayConfigLoader
             ModelsByCluster = models.ToFrozenDictionary(m => m.ClusterId, StringComparer.Ordinal),
             Agencies = agencies.ToFrozenDictionary(StringComparer.Ordinal),
             Audit = audit,
+            LimitStore = gateway.LimitStore,
         };
     }
 
@@ -351,7 +363,8 @@ internal static class GatewayConfigLoader
                 }
 
                 var person = new ModelPatternSet(grant.Models);
-                roles[role] = new RolePolicy(role, person, grant.WorkloadModels is null ? person : new ModelPatternSet(grant.WorkloadModels));
+                LimitSet.Validate(grant.Limits, $"$.roles['{role}'].limits", Error);
+                roles[role] = new RolePolicy(role, person, grant.WorkloadModels is null ? person : new ModelPatternSet(grant.WorkloadModels), LimitSet.From(grant.Limits));
             }
 
             var groups = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
@@ -371,6 +384,7 @@ internal static class GatewayConfigLoader
             IdentityProviderValidator.Validate(agency.Identity, isProduction, Error);
             var inspection = ValidateInspection(agency.Inspection, Error);
             var auditOnFailure = Audit.AuditSettings.ValidateAgency(agency.Audit, Error);
+            var limits = ValidateLimits(agency.Limits, roles, Error);
 
             if (agency.Name is not null && agencies.ContainsKey(agency.Name))
             {
@@ -388,11 +402,95 @@ internal static class GatewayConfigLoader
                 GroupRoles = groups.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 Inspection = inspection,
                 AuditOnFailure = auditOnFailure,
+                Limits = limits,
             };
         }
 
         IdentityProviderValidator.CheckIssuersAreUnique(agencies.Values, errors);
         return agencies;
+    }
+
+    private static void ValidateLimitStore(LimitStoreConfig store, string configDirectory, string file, List<ConfigError> errors)
+    {
+        switch (store.Type)
+        {
+            case "embedded":
+                break;
+            case "redis":
+                if (string.IsNullOrWhiteSpace(store.Redis))
+                {
+                    errors.Add(new(file, "$.limitStore.redis", "a redis store needs its endpoint. Fix: e.g. \"redis.aigateway.svc:6379\" (password through redisPassword)."));
+                }
+                else if (store.Redis.Contains("password=", StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add(new(file, "$.limitStore.redis", "the password must not be written in the config. Fix: remove it and use \"redisPassword\": { \"env\": \"…\" }."));
+                }
+
+                break;
+            default:
+                errors.Add(new(file, "$.limitStore.type", $"'{store.Type}' is not a store. Fix: 'embedded' (single node) or 'redis' (shared by replicas)."));
+                break;
+        }
+
+        if (store.TimeoutMilliseconds is < 10 or > 10_000)
+        {
+            errors.Add(new(file, "$.limitStore.timeoutMilliseconds", "must be between 10 and 10000."));
+        }
+
+        if (store.BreakSeconds is < 0.1 or > 300)
+        {
+            errors.Add(new(file, "$.limitStore.breakSeconds", "must be between 0.1 and 300."));
+        }
+
+        if (store.RedisPassword is not null)
+        {
+            ResolveCredential(configDirectory, file, "$.limitStore.redisPassword", store.RedisPassword, errors);
+        }
+    }
+
+    private static AgencyLimits ValidateLimits(AgencyLimitsConfig config, Dictionary<string, RolePolicy> roles, Action<string, string> error)
+    {
+        LimitSet.Validate(config.PerCaller, "$.limits.perCaller", error);
+        LimitSet.Validate(config.Agency, "$.limits.agency", error);
+        var callers = new Dictionary<string, LimitSet>(StringComparer.Ordinal);
+        foreach (var (subject, limits) in config.Callers)
+        {
+            LimitSet.Validate(limits, $"$.limits.callers['{subject}']", error);
+            callers[subject] = LimitSet.From(limits);
+        }
+
+        if (config.DefaultMaxOutputTokens is < 1 or > 1_000_000)
+        {
+            error("$.limits.defaultMaxOutputTokens", "must be between 1 and 1000000.");
+        }
+
+        var failOpen = config.OnStoreFailure switch
+        {
+            "fail-closed" => false,
+            "fail-open" => true,
+            _ => FailWith(error, "$.limits.onStoreFailure", $"'{config.OnStoreFailure}' is not a policy. Fix: 'fail-closed' (503 while the store is down, the default) or 'fail-open' (local limits)."),
+        };
+
+        if (config.FailOpenShare is <= 0 or > 1)
+        {
+            error("$.limits.failOpenShare", "must be greater than 0 and at most 1.");
+        }
+
+        for (var i = 0; i < config.AdminRoles.Count; i++)
+        {
+            if (!roles.ContainsKey(config.AdminRoles[i]))
+            {
+                error($"$.limits.adminRoles[{i}]", $"'{config.AdminRoles[i]}' is not a role of this agency. Fix: declare it under $.roles.");
+            }
+        }
+
+        return new AgencyLimits(LimitSet.From(config.PerCaller), LimitSet.From(config.Agency), callers, config.DefaultMaxOutputTokens, failOpen, config.FailOpenShare, config.AdminRoles);
+
+        static bool FailWith(Action<string, string> error, string path, string message)
+        {
+            error(path, message);
+            return false;
+        }
     }
 
     private static InspectionPolicy ValidateInspection(InspectionConfig config, Action<string, string> error)

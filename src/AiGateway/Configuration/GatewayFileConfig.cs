@@ -22,6 +22,88 @@ public sealed record GatewayFileConfig
 
     /// <summary>The audit journal and the OTLP export of audit events, traces and metrics.</summary>
     public Audit.AuditConfig Audit { get; init; } = new();
+
+    /// <summary>Where limit counters live: the embedded single-node store (default) or Redis, shared by replicas.</summary>
+    public LimitStoreConfig LimitStore { get; init; } = new();
+}
+
+/// <summary>The shared state store for rate limits, quotas and budgets.</summary>
+public sealed record LimitStoreConfig
+{
+    /// <summary><c>embedded</c> (one node, in-process) or <c>redis</c>.</summary>
+    public string Type { get; init; } = "embedded";
+
+    /// <summary>StackExchange.Redis configuration string without the password, e.g. <c>redis:6379,ssl=true</c>.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>Where the Redis password is read from (env var or file), if Redis needs one.</summary>
+    public CredentialReference? RedisPassword { get; init; }
+
+    /// <summary>Longest wait for one Redis round trip before the store counts as failed.</summary>
+    public int TimeoutMilliseconds { get; init; } = 500;
+
+    /// <summary>After a store failure, how long requests skip Redis (and apply the agency's failure policy) before probing again.</summary>
+    public double BreakSeconds { get; init; } = 5;
+}
+
+/// <summary>A set of limits; absent values are unlimited. Token limits count input plus output tokens.</summary>
+public sealed record LimitSetConfig
+{
+    public long? RequestsPerMinute { get; init; }
+
+    public long? TokensPerMinute { get; init; }
+
+    /// <summary>Requests in flight at once (streams included).</summary>
+    public long? ConcurrentRequests { get; init; }
+
+    public long? TokensPerDay { get; init; }
+
+    public long? TokensPerMonth { get; init; }
+
+    /// <summary>Spend per UTC day in US dollars (prices per model in gateway.json).</summary>
+    public decimal? CostPerDay { get; init; }
+
+    /// <summary>Spend per UTC calendar month in US dollars.</summary>
+    public decimal? CostPerMonth { get; init; }
+}
+
+/// <summary>Per-million-token prices of a model in US dollars.</summary>
+public sealed record ModelPricingConfig
+{
+    public decimal InputPerMillion { get; init; }
+
+    public decimal OutputPerMillion { get; init; }
+
+    /// <summary>Price of input tokens read from the prompt cache; defaults to the input price.</summary>
+    public decimal? CachedInputPerMillion { get; init; }
+
+    /// <summary>Price of input tokens written to the prompt cache; defaults to the input price.</summary>
+    public decimal? CacheWritePerMillion { get; init; }
+}
+
+/// <summary>An agency's limits.</summary>
+public sealed record AgencyLimitsConfig
+{
+    /// <summary>Limits for each caller of the agency (the tightest of this, the granting role's and the caller's own applies).</summary>
+    public LimitSetConfig PerCaller { get; init; } = new();
+
+    /// <summary>Limits for the whole agency together.</summary>
+    public LimitSetConfig Agency { get; init; } = new();
+
+    /// <summary>Limits for named callers (subject id), tightening the others.</summary>
+    public Dictionary<string, LimitSetConfig> Callers { get; init; } = [];
+
+    /// <summary>Output tokens reserved when a request names no maximum.</summary>
+    public int DefaultMaxOutputTokens { get; init; } = 1024;
+
+    /// <summary>When the shared store is unreachable: <c>fail-closed</c> (503, default) or <c>fail-open</c> (local limits at <see cref="FailOpenShare"/>).</summary>
+    public string OnStoreFailure { get; init; } = "fail-closed";
+
+    /// <summary>Fraction of each limit one node enforces on its own while the shared store is down (fail-open).</summary>
+    public double FailOpenShare { get; init; } = 0.5;
+
+    /// <summary>Roles that may read usage through the admin API.</summary>
+    public List<string> AdminRoles { get; init; } = [];
 }
 
 /// <summary>Bounds on what a client may send.</summary>
@@ -88,6 +170,12 @@ public sealed record ModelConfig
     public string? Description { get; init; }
 
     public List<DeploymentConfig> Deployments { get; init; } = [];
+
+    /// <summary>Limits protecting the deployments' purchased capacity, across all agencies.</summary>
+    public LimitSetConfig Limits { get; init; } = new();
+
+    /// <summary>Prices for cost budgets and audit.</summary>
+    public ModelPricingConfig? Pricing { get; init; }
 }
 
 /// <summary>One upstream deployment of a model.</summary>
@@ -130,6 +218,9 @@ public sealed record AgencyFileConfig
 
     /// <summary>What happens when audit events cannot be recorded.</summary>
     public Audit.AgencyAuditConfig Audit { get; init; } = new();
+
+    /// <summary>Rate limits, quotas and budgets.</summary>
+    public AgencyLimitsConfig Limits { get; init; } = new();
 }
 
 /// <summary>An agency's marking-inspection policy.</summary>
@@ -208,4 +299,7 @@ public sealed record RoleConfig
 
     /// <summary>Models workloads (app-only callers) holding the role may use; defaults to <see cref="Models"/>.</summary>
     public List<string>? WorkloadModels { get; init; }
+
+    /// <summary>Limits for each caller using a model through this role.</summary>
+    public LimitSetConfig Limits { get; init; } = new();
 }

@@ -64,6 +64,11 @@ internal sealed class ModelRoute
 
     public required FrozenDictionary<string, UpstreamDeployment> DeploymentsByDestination { get; init; }
 
+    /// <summary>Limits protecting this model's deployments across all agencies.</summary>
+    public RateLimiting.LimitSet Limits { get; init; } = RateLimiting.LimitSet.Unlimited;
+
+    public RateLimiting.ModelPricing? Pricing { get; init; }
+
     /// <summary>The API of the deployments (validation keeps one API per model).</summary>
     public ProviderApi Api => Deployments[0].Provider.Api;
 }
@@ -89,6 +94,8 @@ internal sealed class AgencyPolicy
 
     /// <summary>fail-closed (default) or fail-open when audit events cannot be recorded.</summary>
     public Audit.AuditFailurePolicy AuditOnFailure { get; init; }
+
+    public required RateLimiting.AgencyLimits Limits { get; init; }
 }
 
 /// <summary>What to do with a marking level above the effective ceiling.</summary>
@@ -120,7 +127,7 @@ internal sealed record InspectionPolicy(
 }
 
 /// <summary>What one role grants, to people and to workloads.</summary>
-internal sealed record RolePolicy(string Name, ModelPatternSet PersonModels, ModelPatternSet WorkloadModels);
+internal sealed record RolePolicy(string Name, ModelPatternSet PersonModels, ModelPatternSet WorkloadModels, RateLimiting.LimitSet PerCallerLimits);
 
 /// <summary>
 /// One validated, immutable view of all configuration. A request pins the snapshot it started with,
@@ -150,6 +157,8 @@ internal sealed class GatewaySnapshot
 
     /// <summary>Audit journal and OTLP settings (read once at start-up; changes need a restart).</summary>
     public Audit.AuditSettings Audit { get; init; } = global::AiGateway.Audit.AuditSettings.Default;
+
+    public required LimitStoreConfig LimitStore { get; init; }
 
     public bool UsesEmbeddedSimulator
     {

@@ -14,7 +14,9 @@ internal sealed class EntitlementMiddleware
         var feature = context.GetGatewayFeature();
         var caller = feature.Caller!;
         var model = feature.Model!;
-        if (!feature.Config.Agencies.TryGetValue(caller.Agency, out var agency) || Entitlement.GrantingRole(caller, agency, model) is null)
+        var role = feature.Config.Agencies.TryGetValue(caller.Agency, out var agency) ? Entitlement.GrantingRole(caller, agency, model) : null;
+        feature.GrantingRole = role;
+        if (role is null)
         {
             // Names the model and the fact, never the caller's roles.
             return context.RejectAsync(new GatewayError(StatusCodes.Status403Forbidden, "model_not_permitted", $"No role you hold grants access to the model '{feature.Request!.Model}'."));

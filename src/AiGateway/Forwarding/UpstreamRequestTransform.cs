@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text;
 using AiGateway.Configuration;
@@ -103,48 +104,77 @@ internal static class UpstreamRequestTransform
     }
 
     /// <summary>
-    /// The body goes upstream byte for byte, except: an OpenAI-compatible upstream named by another model
-    /// name gets that name, and an Azure-dialect body (no <c>model</c>) sent to such an upstream gets one.
+    /// The body goes upstream byte for byte, except: an OpenAI-compatible upstream named by another model name
+    /// gets that name, an Azure-dialect body (no <c>model</c>) sent to such an upstream gets one, and a streamed
+    /// OpenAI chat request asks for the usage chunk (the gateway needs the usage; the client does not see the
+    /// chunk unless it asked for it).
     /// </summary>
     internal static byte[]? RewriteBody(ReadOnlySpan<byte> body, LlmRequest request, UpstreamDeployment deployment)
     {
-        if (deployment.Provider.Api == ProviderApi.AzureOpenAI)
+        var openAIFamily = deployment.Provider.Api != ProviderApi.Anthropic;
+        var edits = new List<(int Start, int End, string Text)>(2);
+        var open = body.IndexOf((byte)'{') + 1;
+        var insert = new StringBuilder();
+
+        if (deployment.Provider.Api == ProviderApi.OpenAI)
         {
-            return null; // Azure reads the deployment from the path.
+            var (start, end) = (request.ModelValueRange.Start.Value, request.ModelValueRange.End.Value);
+            if (end > start)
+            {
+                if (!string.Equals(request.Model, deployment.UpstreamModel, StringComparison.Ordinal))
+                {
+                    edits.Add((start, end, JsonQuoted(deployment.UpstreamModel)));
+                }
+            }
+            else
+            {
+                insert.Append("\"model\":").Append(JsonQuoted(deployment.UpstreamModel)).Append(',');
+            }
         }
 
-        var range = request.ModelValueRange;
-        var (start, end) = (range.Start.Value, range.End.Value);
-        if (end > start)
+        if (openAIFamily && request.Stream && !request.StreamIncludeUsage && request.Endpoint.Operation == ApiOperation.ChatCompletions)
         {
-            // An Azure-dialect body may name a model too (the Azure SDKs send the deployment name); it is replaced, never duplicated.
-            var bodyModel = request.Endpoint.Dialect == ApiDialect.AzureOpenAI
-                ? System.Text.Json.JsonSerializer.Deserialize<string>(body[start..end])
-                : request.Model;
-            if (string.Equals(bodyModel, deployment.UpstreamModel, StringComparison.Ordinal))
+            var (start, end) = (request.StreamOptionsRange.Start.Value, request.StreamOptionsRange.End.Value);
+            if (end > start)
             {
-                return null;
+                edits.Add((start, end, "{\"include_usage\":true}"));
+            }
+            else
+            {
+                insert.Append("\"stream_options\":{\"include_usage\":true},");
+            }
+        }
+
+        if (insert.Length > 0)
+        {
+            // Inserted as the first members; the trailing comma is dropped for an otherwise empty object.
+            var isEmptyObject = body[open..].Trim(" \t\r\n"u8).SequenceEqual("}"u8);
+            if (isEmptyObject)
+            {
+                insert.Length--;
             }
 
-            var quoted = JsonQuoted(deployment.UpstreamModel);
-            var rewritten = new byte[body.Length - (end - start) + quoted.Length];
-            body[..start].CopyTo(rewritten);
-            quoted.CopyTo(rewritten.AsSpan(start));
-            body[end..].CopyTo(rewritten.AsSpan(start + quoted.Length));
-            return rewritten;
+            edits.Insert(0, (open, open, insert.ToString()));
         }
 
-        // No model in the body: insert it as the first property.
-        var open = body.IndexOf((byte)'{');
-        var rest = body[(open + 1)..];
-        var isEmptyObject = rest.Trim(" \t\r\n"u8).SequenceEqual("}"u8);
-        var insert = Encoding.UTF8.GetBytes("\"model\":" + Encoding.UTF8.GetString(JsonQuoted(deployment.UpstreamModel)) + (isEmptyObject ? string.Empty : ","));
-        var result = new byte[body.Length + insert.Length];
-        body[..(open + 1)].CopyTo(result);
-        insert.CopyTo(result.AsSpan(open + 1));
-        rest.CopyTo(result.AsSpan(open + 1 + insert.Length));
-        return result;
+        if (edits.Count == 0)
+        {
+            return null;
+        }
+
+        edits.Sort((a, b) => a.Start.CompareTo(b.Start));
+        var output = new ArrayBufferWriter<byte>(body.Length + 64);
+        var position = 0;
+        foreach (var (start, end, text) in edits)
+        {
+            output.Write(body[position..start]);
+            output.Write(Encoding.UTF8.GetBytes(text));
+            position = end;
+        }
+
+        output.Write(body[position..]);
+        return output.WrittenSpan.ToArray();
     }
 
-    private static byte[] JsonQuoted(string value) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value);
+    private static string JsonQuoted(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 }

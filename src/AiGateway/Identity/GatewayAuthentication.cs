@@ -35,6 +35,8 @@ internal static class GatewayAuthentication
         var issuers = new IssuerDirectory(initial);
         services.AddSingleton(issuers);
         services.AddSingleton(options);
+        var tokenCache = new ValidatedTokenCache(TimeProvider.System);
+        services.AddSingleton(tokenCache);
 
         var builder = services.AddAuthentication(SchemeName)
             .AddPolicyScheme(SchemeName, "Bearer token of any trusted issuer", o => o.ForwardDefaultSelector = context => SelectScheme(context, issuers))
@@ -50,7 +52,7 @@ internal static class GatewayAuthentication
                     builder.AddMicrosoftIdentityWebApi(
                         jwt =>
                         {
-                            ConfigureCommon(jwt, provider, options);
+                            ConfigureCommon(jwt, provider, options, tokenCache);
                             // Pin the tenant's exact v2 and v1 issuers (the strings IssuerDirectory routes by). MIW's
                             // AadIssuerValidator accepts a ValidIssuers match before it fetches issuer metadata itself,
                             // with a document retriever that ignores RequireHttpsMetadata; without this, tokens from a
@@ -71,7 +73,7 @@ internal static class GatewayAuthentication
                 case IdentityProviderValidator.OidcType:
                     builder.AddJwtBearer(registration.Scheme, jwt =>
                     {
-                        ConfigureCommon(jwt, provider, options);
+                        ConfigureCommon(jwt, provider, options, tokenCache);
                         jwt.TokenValidationParameters.ValidIssuer = provider.Authority;
                         var metadata = provider.MetadataAddress ?? provider.Authority!.TrimEnd('/') + "/.well-known/openid-configuration";
                         jwt.ConfigurationManager = CreateConfigurationManager(metadata, provider.RequireHttpsMetadata, options);
@@ -82,7 +84,7 @@ internal static class GatewayAuthentication
                     var devKey = dev.SigningKey;
                     builder.AddJwtBearer(registration.Scheme, jwt =>
                     {
-                        ConfigureCommon(jwt, provider, options);
+                        ConfigureCommon(jwt, provider, options, tokenCache);
                         jwt.Configuration = new OpenIdConnectConfiguration { Issuer = registration.Issuer };
                         jwt.TokenValidationParameters.ValidIssuer = registration.Issuer;
                         jwt.TokenValidationParameters.ValidAudience = DevIssuer.Audience;
@@ -95,7 +97,7 @@ internal static class GatewayAuthentication
         return services;
     }
 
-    private static void ConfigureCommon(JwtBearerOptions jwt, IdentityProviderConfig provider, IdentityOptions options)
+    private static void ConfigureCommon(JwtBearerOptions jwt, IdentityProviderConfig provider, IdentityOptions options, ValidatedTokenCache tokenCache)
     {
         jwt.MapInboundClaims = false;
         jwt.RequireHttpsMetadata = provider.RequireHttpsMetadata;
@@ -120,6 +122,9 @@ internal static class GatewayAuthentication
 
         jwt.Events ??= new JwtBearerEvents();
         jwt.Events.OnAuthenticationFailed = context => RetryAfterKeyRefreshAsync(context, options);
+        // RSA verification dominates a request's authentication cost; see ValidatedTokenCache for the bounds.
+        jwt.Events.OnMessageReceived = tokenCache.OnMessageReceivedAsync;
+        jwt.Events.OnTokenValidated = tokenCache.OnTokenValidatedAsync;
     }
 
     /// <summary>

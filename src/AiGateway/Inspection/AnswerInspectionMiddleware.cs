@@ -3,7 +3,7 @@ using AiGateway.Model;
 
 namespace AiGateway.Inspection;
 
-/// <summary>Stage 8 (inspection part): scans the model's answer through an <see cref="AnswerInspectionStream"/>.</summary>
+/// <summary>Stage 8: inspects and accounts the model's answer through an <see cref="AnswerInspectionStream"/>.</summary>
 internal sealed class AnswerInspectionMiddleware
 {
     private readonly RequestDelegate _next;
@@ -19,15 +19,11 @@ internal sealed class AnswerInspectionMiddleware
     {
         var feature = context.GetGatewayFeature();
         var policy = feature.Config.Agencies[feature.Caller!.Agency].Inspection;
-        if (!policy.InspectAnswers)
-        {
-            await _next(context);
-            return;
-        }
-
+        var request = feature.Request!;
+        var dropUsageEvents = request.Stream && !request.StreamIncludeUsage && request.Endpoint.Operation == ApiOperation.ChatCompletions;
         var original = context.Response.Body;
         var ceiling = PromptInspectionMiddleware.EffectiveCeiling(feature.Model!.Ceiling, feature.Caller.Clearance);
-        var inspector = new AnswerInspectionStream(context, original, _scanner, ceiling, policy, feature.Endpoint.Dialect, feature.Model.Name);
+        var inspector = new AnswerInspectionStream(context, original, _scanner, ceiling, policy, feature.Endpoint.Dialect, feature.Model.Name, dropUsageEvents);
         context.Response.Body = inspector;
         try
         {

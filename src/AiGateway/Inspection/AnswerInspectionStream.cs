@@ -7,10 +7,11 @@ using AiGateway.Model;
 namespace AiGateway.Inspection;
 
 /// <summary>
-/// Sits in place of the response body while YARP copies the upstream answer. JSON answers are held until
-/// complete and scanned before any byte is sent; streamed (SSE) answers pass event by event, except for a
-/// small hold-back of text the stream scanner cannot yet clear, so a marking split across chunks is caught.
-/// On a blocked marking the client gets an error (JSON) or a final error event (SSE) and nothing after it.
+/// Sits in place of the response body while YARP copies the upstream answer, to inspect and account it.
+/// JSON answers are held until complete and scanned before any byte is sent; streamed (SSE) answers pass event
+/// by event, except for a small hold-back of text the stream scanner cannot yet clear, so a marking split across
+/// chunks is caught. On a blocked marking the client gets an error (JSON) or a final error event (SSE) and
+/// nothing after it. Reported usage is read on the way (and a usage chunk the client did not ask for is dropped).
 /// </summary>
 internal sealed class AnswerInspectionStream : Stream
 {
@@ -24,6 +25,10 @@ internal sealed class AnswerInspectionStream : Stream
     private readonly InspectionPolicy _policy;
     private readonly ApiDialect _dialect;
     private readonly string _model;
+    private readonly bool _inspect;
+    private readonly RateLimiting.UsageReader _usage;
+    private readonly bool _dropUsageEvents;
+    private readonly GatewayRequestFeature _feature;
     private readonly Queue<(byte[] Event, long TextEnd)> _held = new();
     private readonly List<MarkingFinding> _findings = [];
 
@@ -33,8 +38,12 @@ internal sealed class AnswerInspectionStream : Stream
     private long _textChars;
     private bool _blocked;
 
-    public AnswerInspectionStream(HttpContext context, Stream inner, MarkingScanner scanner, MarkingLevel ceiling, InspectionPolicy policy, ApiDialect dialect, string model)
+    public AnswerInspectionStream(HttpContext context, Stream inner, MarkingScanner scanner, MarkingLevel ceiling, InspectionPolicy policy, ApiDialect dialect, string model, bool dropUsageEvents)
     {
+        _feature = context.GetGatewayFeature();
+        _inspect = policy.InspectAnswers;
+        _usage = new RateLimiting.UsageReader(dialect == ApiDialect.Anthropic);
+        _dropUsageEvents = dropUsageEvents;
         _context = context;
         _inner = inner;
         _scanner = scanner;
@@ -154,11 +163,16 @@ internal sealed class AnswerInspectionStream : Stream
                 await OnEventAsync(rest, cancellationToken);
             }
 
-            if (!_blocked && !await CheckAsync(_streamScanner!.Complete(), cancellationToken))
+            if (!_blocked && !(_inspect && await CheckAsync(_streamScanner!.Complete(), cancellationToken)))
             {
                 await ReleaseAsync(long.MaxValue, cancellationToken);
                 await _inner.FlushAsync(cancellationToken);
             }
+        }
+
+        if (_usage.HasUsage)
+        {
+            feature.Usage = _usage.Usage;
         }
 
         if (_findings.Count > 0)
@@ -170,6 +184,13 @@ internal sealed class AnswerInspectionStream : Stream
 
     private async Task CompleteJsonAsync(GatewayRequestFeature feature, CancellationToken cancellationToken)
     {
+        _usage.Read(_buffer!.WrittenSpan);
+        if (!_inspect)
+        {
+            await _inner.WriteAsync(_buffer.WrittenMemory, cancellationToken);
+            return;
+        }
+
         var texts = new List<string>();
         AnswerText.Collect(_buffer!.WrittenSpan, texts);
         var result = _scanner.Scan(texts);
@@ -211,12 +232,18 @@ internal sealed class AnswerInspectionStream : Stream
         var data = DataOf(eventBytes);
         if (data.Length > 0 && !data.AsSpan().SequenceEqual("[DONE]"u8))
         {
+            if (_usage.Read(data) && _dropUsageEvents && IsUsageOnlyChunk(data))
+            {
+                return; // the gateway asked for this chunk, the client did not
+            }
+
             var texts = new List<string>();
             AnswerText.Collect(data, texts);
             foreach (var text in texts)
             {
                 _textChars += text.Length;
-                if (await CheckAsync(_streamScanner!.Append(text), cancellationToken))
+                _feature.AnswerCharacters = _textChars;
+                if (_inspect && await CheckAsync(_streamScanner!.Append(text), cancellationToken))
                 {
                     return;
                 }
@@ -225,7 +252,7 @@ internal sealed class AnswerInspectionStream : Stream
 
         // An event leaves only once all text up to its own end is past the scanner's hold-back.
         _held.Enqueue((eventBytes, _textChars));
-        await ReleaseAsync(_textChars - _streamScanner!.HoldBackChars, cancellationToken);
+        await ReleaseAsync(_inspect ? _textChars - _streamScanner!.HoldBackChars : long.MaxValue, cancellationToken);
     }
 
     /// <summary>Records findings; on a blocking one ends the stream with an error event. Returns true when blocked.</summary>
@@ -286,6 +313,10 @@ internal sealed class AnswerInspectionStream : Stream
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>OpenAI's final usage chunk: <c>"choices":[]</c> with a usage object.</summary>
+    private static bool IsUsageOnlyChunk(ReadOnlySpan<byte> data) =>
+        data.IndexOf("\"choices\":[]"u8) >= 0 || data.IndexOf("\"choices\": []"u8) >= 0;
 
     /// <summary>Index of the blank line ending the first complete event, or -1.</summary>
     private static int EventEnd(ReadOnlySpan<byte> span, out int separatorLength)

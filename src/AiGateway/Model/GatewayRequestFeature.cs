@@ -49,6 +49,12 @@ internal sealed class GatewayRequestFeature
     /// <summary>Why the gateway refused or failed the request, as an error code (null when forwarded).</summary>
     public string? DenialCode { get; set; }
 
+    /// <summary>Characters of answer text passed to the client so far (charges a stream the client abandoned).</summary>
+    public long AnswerCharacters { get; set; }
+
+    /// <summary>The role that granted the model (set by entitlement), for limits and audit.</summary>
+    public string? GrantingRole { get; set; }
+
     /// <summary>Token usage reported by the provider (or counted), once known.</summary>
     public TokenUsage? Usage { get; set; }
 

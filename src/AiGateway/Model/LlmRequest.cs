@@ -16,6 +16,9 @@ internal sealed class LlmRequest
 
     public bool Stream { get; init; }
 
+    /// <summary>Byte range of the <c>stream_options</c> value in the body, or default when absent.</summary>
+    public Range StreamOptionsRange { get; init; }
+
     /// <summary><c>stream_options.include_usage</c> as the client sent it.</summary>
     public bool StreamIncludeUsage { get; init; }
 

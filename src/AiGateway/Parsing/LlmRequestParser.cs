@@ -59,6 +59,7 @@ internal static class LlmRequestParser
         Range modelRange = default;
         var stream = false;
         var includeUsage = false;
+        Range streamOptionsRange = default;
         int? maxTokens = null;
         var segments = new List<TextSegment>();
 
@@ -91,7 +92,9 @@ internal static class LlmRequestParser
             else if (reader.ValueTextEquals("stream_options"u8))
             {
                 reader.Read();
+                var start = (int)reader.TokenStartIndex;
                 includeUsage = ReadIncludeUsage(ref reader);
+                streamOptionsRange = new Range(start, (int)reader.BytesConsumed);
             }
             else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8))
             {
@@ -169,6 +172,7 @@ internal static class LlmRequestParser
             ModelValueRange = modelRange,
             Stream = stream,
             StreamIncludeUsage = includeUsage,
+            StreamOptionsRange = streamOptionsRange,
             MaxOutputTokens = maxTokens,
             Segments = segments,
             TextLength = textLength,

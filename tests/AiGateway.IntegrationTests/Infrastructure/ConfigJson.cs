@@ -26,11 +26,11 @@ public static class ConfigJson
         """;
 
     /// <summary>gateway.json with one OpenAI-compatible model per (name, upstreams) plus an Anthropic model, all on simulators.</summary>
-    public static string Gateway(Uri openAiUpstream, Uri? anthropicUpstream = null, string extraModels = "", string extraProviders = "", string forwarding = """{ "maxAttempts": 3, "upstreamTimeoutSeconds": 30, "unhealthyPeriodSeconds": 30 }""", long maxBodyBytes = 8388608) =>
+    public static string Gateway(Uri openAiUpstream, Uri? anthropicUpstream = null, string extraModels = "", string extraProviders = "", string forwarding = """{ "maxAttempts": 3, "upstreamTimeoutSeconds": 30, "unhealthyPeriodSeconds": 30 }""", long maxBodyBytes = 8388608, string extraTopLevel = "") =>
         $$"""
         {
           "requestLimits": { "maxBodyBytes": {{maxBodyBytes}} },
-          "forwarding": {{forwarding}},
+          "forwarding": {{forwarding}},{{extraTopLevel}}
           "providers": {
             "sim": { "api": "openai", "baseUrl": {{Quote(openAiUpstream.AbsoluteUri)}} },
             "sim-anthropic": { "api": "anthropic", "baseUrl": {{Quote((anthropicUpstream ?? openAiUpstream).AbsoluteUri)}} }{{extraProviders}}

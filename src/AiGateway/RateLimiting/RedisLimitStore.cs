@@ -1,0 +1,406 @@
+using StackExchange.Redis;
+
+namespace AiGateway.RateLimiting;
+
+/// <summary>
+/// Limits shared by every replica: one prepared Lua script per operation checks and updates all scopes of a
+/// slot atomically in one round trip, with Redis <c>TIME</c> as the only clock and an expiry on every key.
+/// Keys per scope: <c>…:w</c> (hash of one-second request/token buckets), <c>…:b</c> (hash of day/month
+/// budgets), <c>…:f</c> (sorted set of in-flight leases). A circuit breaker keeps a dead Redis from adding a
+/// timeout to every request: after a failure, calls fail at once for the break period, then one probe goes through.
+/// </summary>
+internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
+{
+    private const string CivilMonth = """
+        local function civil_month(day)
+          local z = day + 719468
+          local era = math.floor(z / 146097)
+          local doe = z - era * 146097
+          local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+          local y = yoe + era * 400
+          local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+          local mp = math.floor((5 * doy + 2) / 153)
+          local m = mp < 10 and mp + 3 or mp - 9
+          if m <= 2 then y = y + 1 end
+          return y * 100 + m
+        end
+        """;
+
+    // KEYS: 3 per scope (window, budget, in-flight). ARGV: tokens, cost, lease, lease ms, clock override ms (0 = TIME),
+    // then 7 limits per scope (-1 = none). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT}
+    // or {0, scope index, metric index, retry-after seconds, limit}.
+    private static readonly LuaScript s_reserve = LuaScript.Prepare(CivilMonth + """
+
+        local nowms = tonumber(ARGV[5])
+        if nowms == 0 then
+          local t = redis.call('TIME')
+          nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local sec = math.floor(nowms / 1000)
+        local oldest = sec - 59
+        local day = math.floor(sec / 86400)
+        local month = civil_month(day)
+        local tokens = tonumber(ARGV[1])
+        local cost = tonumber(ARGV[2])
+        local n = #KEYS / 3
+        local out = {1, sec, day, month}
+        for i = 1, n do
+          local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          local a = 5 + (i - 1) * 7
+          local rpm, tpm, conc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+          local tpd, tmo, cpd, cmo = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
+          local fields = redis.call('HGETALL', w)
+          local usedR, usedT, oldR, oldT = 0, 0, sec, sec
+          local stale = {}
+          for j = 1, #fields, 2 do
+            local s = tonumber(string.sub(fields[j], 3))
+            local v = tonumber(fields[j + 1])
+            if s < oldest then
+              stale[#stale + 1] = fields[j]
+            elseif string.sub(fields[j], 1, 1) == 'r' then
+              usedR = usedR + v
+              if v ~= 0 and s < oldR then oldR = s end
+            else
+              usedT = usedT + v
+              if v ~= 0 and s < oldT then oldT = s end
+            end
+          end
+          if #stale > 0 then redis.call('HDEL', w, unpack(stale)) end
+          if usedT < 0 then usedT = 0 end
+          redis.call('ZREMRANGEBYSCORE', f, '-inf', nowms)
+          local inflight = redis.call('ZCARD', f)
+          local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
+          local td, tm, cd, cm = tonumber(bv[1]) or 0, tonumber(bv[2]) or 0, tonumber(bv[3]) or 0, tonumber(bv[4]) or 0
+          if rpm >= 0 and usedR + 1 > rpm then return {0, i, 0, oldR + 60 - sec, rpm} end
+          if tpm >= 0 and usedT > 0 and usedT + tokens > tpm then return {0, i, 1, oldT + 60 - sec, tpm} end
+          if conc >= 0 and inflight + 1 > conc then return {0, i, 2, 1, conc} end
+          if tpd >= 0 and td >= tpd then return {0, i, 3, 0, tpd} end
+          if tmo >= 0 and tm >= tmo then return {0, i, 4, 0, tmo} end
+          if cpd >= 0 and cd >= cpd then return {0, i, 5, 0, cpd} end
+          if cmo >= 0 and cm >= cmo then return {0, i, 6, 0, cmo} end
+          out[#out + 1] = usedR
+          out[#out + 1] = usedT
+          out[#out + 1] = oldR
+          out[#out + 1] = oldT
+        end
+        for i = 1, n do
+          local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          redis.call('HINCRBY', w, 'r:' .. sec, 1)
+          if tokens ~= 0 then redis.call('HINCRBY', w, 't:' .. sec, tokens) end
+          redis.call('PEXPIRE', w, 120000)
+          redis.call('ZADD', f, nowms + tonumber(ARGV[4]), ARGV[3])
+          redis.call('PEXPIRE', f, tonumber(ARGV[4]) + 60000)
+          if tokens ~= 0 then
+            redis.call('HINCRBY', b, 'td:' .. day, tokens)
+            redis.call('HINCRBY', b, 'tm:' .. month, tokens)
+          end
+          if cost ~= 0 then
+            redis.call('HINCRBY', b, 'cd:' .. day, cost)
+            redis.call('HINCRBY', b, 'cm:' .. month, cost)
+          end
+          if redis.call('HLEN', b) > 8 then
+            local keep = {['td:' .. day] = 1, ['tm:' .. month] = 1, ['cd:' .. day] = 1, ['cm:' .. month] = 1}
+            for _, k in ipairs(redis.call('HKEYS', b)) do
+              if not keep[k] then redis.call('HDEL', b, k) end
+            end
+          end
+          redis.call('PEXPIRE', b, 2764800000)
+        end
+        return out
+        """);
+
+    // KEYS as for reserve. ARGV: second, day, month, delta tokens, delta cost, lease.
+    private static readonly LuaScript s_commit = LuaScript.Prepare("""
+        local n = #KEYS / 3
+        local dt, dc = tonumber(ARGV[4]), tonumber(ARGV[5])
+        for i = 1, n do
+          local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          if dt ~= 0 and redis.call('HEXISTS', w, 't:' .. ARGV[1]) == 1 then redis.call('HINCRBY', w, 't:' .. ARGV[1], dt) end
+          if dt ~= 0 and redis.call('EXISTS', b) == 1 then
+            redis.call('HINCRBY', b, 'td:' .. ARGV[2], dt)
+            redis.call('HINCRBY', b, 'tm:' .. ARGV[3], dt)
+          end
+          if dc ~= 0 and redis.call('EXISTS', b) == 1 then
+            redis.call('HINCRBY', b, 'cd:' .. ARGV[2], dc)
+            redis.call('HINCRBY', b, 'cm:' .. ARGV[3], dc)
+          end
+          redis.call('ZREM', f, ARGV[6])
+        end
+        return 1
+        """);
+
+    // KEYS as for reserve; ARGV: clock override ms. Returns per scope: usedR, usedT, inflight, td, tm, cd, cm.
+    private static readonly LuaScript s_read = LuaScript.Prepare(CivilMonth + """
+
+        local nowms = tonumber(ARGV[1])
+        if nowms == 0 then
+          local t = redis.call('TIME')
+          nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local sec = math.floor(nowms / 1000)
+        local day = math.floor(sec / 86400)
+        local month = civil_month(day)
+        local out = {}
+        for i = 1, #KEYS / 3 do
+          local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          local fields = redis.call('HGETALL', w)
+          local usedR, usedT = 0, 0
+          for j = 1, #fields, 2 do
+            local s = tonumber(string.sub(fields[j], 3))
+            if s >= sec - 59 then
+              if string.sub(fields[j], 1, 1) == 'r' then usedR = usedR + tonumber(fields[j + 1]) else usedT = usedT + tonumber(fields[j + 1]) end
+            end
+          end
+          local inflight = redis.call('ZCOUNT', f, nowms, '+inf')
+          local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
+          out[#out + 1] = usedR
+          out[#out + 1] = math.max(usedT, 0)
+          out[#out + 1] = inflight
+          out[#out + 1] = tonumber(bv[1]) or 0
+          out[#out + 1] = tonumber(bv[2]) or 0
+          out[#out + 1] = tonumber(bv[3]) or 0
+          out[#out + 1] = tonumber(bv[4]) or 0
+        end
+        return out
+        """);
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly TimeSpan _breakDuration;
+    private readonly TimeProvider? _testClock;
+    private readonly ILogger<RedisLimitStore> _logger;
+    private long _openUntilTicks;
+    private int _probing;
+
+    private RedisLimitStore(ConnectionMultiplexer redis, TimeSpan breakDuration, TimeProvider? testClock, ILogger<RedisLimitStore> logger)
+    {
+        _redis = redis;
+        _breakDuration = breakDuration;
+        _testClock = testClock;
+        _logger = logger;
+    }
+
+    /// <summary>Connects without waiting for Redis to be up (it may come later; the breaker covers the gap).</summary>
+    /// <param name="testClock">Only for tests of period roll-over: replaces Redis TIME.</param>
+    public static RedisLimitStore Connect(string configuration, string? password, int timeoutMilliseconds, TimeSpan breakDuration, ILogger<RedisLimitStore> logger, TimeProvider? testClock = null)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Max(timeoutMilliseconds, 1000);
+        options.AsyncTimeout = timeoutMilliseconds;
+        options.SyncTimeout = timeoutMilliseconds;
+        options.ConnectRetry = 1;
+        options.ClientName = "aigateway";
+        if (password is not null)
+        {
+            options.Password = password;
+        }
+
+        return new RedisLimitStore(ConnectionMultiplexer.Connect(options), breakDuration, testClock, logger);
+    }
+
+    public async ValueTask<LimitCheck> ReserveAsync(IReadOnlyList<LimitScope> scopes, long tokens, long costMicros, CancellationToken cancellationToken)
+    {
+        var lease = Guid.NewGuid().ToString("N");
+        var groups = GroupBySlot(scopes);
+        if (groups.Count == 1)
+        {
+            return await ReserveSlotAsync(groups[0], tokens, costMicros, lease);
+        }
+
+        // Scopes of different slots (a model's capacity limit) need one script each; they run concurrently and
+        // a refusal in one slot gives back what the others reserved.
+        var checks = await Task.WhenAll(groups.Select(g => ReserveSlotAsync(g, tokens, costMicros, lease)));
+        var refused = Array.Find(checks, c => !c.Allowed);
+        if (refused is not null)
+        {
+            foreach (var check in checks)
+            {
+                if (check.Allowed)
+                {
+                    await CommitSlotAsync(check.Reservation!, -check.Reservation!.Tokens, -check.Reservation.CostMicros);
+                }
+            }
+
+            return refused;
+        }
+
+        var headroom = LimitHeadroom.None;
+        foreach (var check in checks)
+        {
+            headroom = Merge(headroom, check.Headroom);
+        }
+
+        var first = checks[0].Reservation!;
+        return new LimitCheck(true, first with { Scopes = scopes }, headroom);
+    }
+
+    public async ValueTask CommitAsync(LimitReservation reservation, long actualTokens, long actualCostMicros, CancellationToken cancellationToken)
+    {
+        foreach (var group in GroupBySlot(reservation.Scopes))
+        {
+            await CommitSlotAsync(reservation with { Scopes = group }, actualTokens - reservation.Tokens, actualCostMicros - reservation.CostMicros);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<ScopeUsage>> ReadAsync(IReadOnlyList<LimitScope> scopes, CancellationToken cancellationToken)
+    {
+        var result = new List<ScopeUsage>(scopes.Count);
+        foreach (var group in GroupBySlot(scopes))
+        {
+            var values = (long[])(await RunAsync(s_read, Keys(group), [ClockOverride()]))!;
+            for (var i = 0; i < group.Count; i++)
+            {
+                var o = i * 7;
+                result.Add(new ScopeUsage(group[i].Name, group[i].Limits, values[o], values[o + 1], values[o + 2], values[o + 3], values[o + 4], values[o + 5], values[o + 6]));
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<LimitCheck> ReserveSlotAsync(IReadOnlyList<LimitScope> scopes, long tokens, long costMicros, string lease)
+    {
+        var args = new RedisValue[5 + (scopes.Count * 7)];
+        args[0] = tokens;
+        args[1] = costMicros;
+        args[2] = lease;
+        args[3] = (long)LimitPeriods.LeaseLifetime.TotalMilliseconds;
+        args[4] = ClockOverride();
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            var l = scopes[i].Limits;
+            var a = 5 + (i * 7);
+            args[a] = l.RequestsPerMinute ?? -1;
+            args[a + 1] = l.TokensPerMinute ?? -1;
+            args[a + 2] = l.ConcurrentRequests ?? -1;
+            args[a + 3] = l.TokensPerDay ?? -1;
+            args[a + 4] = l.TokensPerMonth ?? -1;
+            args[a + 5] = l.CostMicrosPerDay ?? -1;
+            args[a + 6] = l.CostMicrosPerMonth ?? -1;
+        }
+
+        var values = (long[])(await RunAsync(s_reserve, Keys(scopes), args))!;
+        if (values[0] == 0)
+        {
+            var metric = (LimitMetric)values[2];
+            var retryAfter = values[3] > 0 ? TimeSpan.FromSeconds(values[3]) : PeriodReset(metric);
+            return new LimitCheck(false, null, LimitHeadroom.None, scopes[(int)values[1] - 1].Name, metric, values[4], retryAfter);
+        }
+
+        var second = values[1];
+        var headroom = LimitHeadroom.None;
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            var o = 4 + (i * 4);
+            headroom = EmbeddedLimitStore.Tighter(headroom, scopes[i].Limits, values[o] + 1, Reset(values[o + 2], second), values[o + 1] + tokens, Reset(values[o + 3], second));
+        }
+
+        return new LimitCheck(true, new LimitReservation(lease, scopes, tokens, costMicros, second, values[2], values[3], Local: false), headroom);
+    }
+
+    private Task CommitSlotAsync(LimitReservation reservation, long deltaTokens, long deltaCost) =>
+        RunAsync(s_commit, Keys(reservation.Scopes), [reservation.BucketSecond, reservation.Day, reservation.Month, deltaTokens, deltaCost, reservation.LeaseId]);
+
+    private async Task<RedisResult> RunAsync(LuaScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        var now = Environment.TickCount64;
+        var openUntil = Volatile.Read(ref _openUntilTicks);
+        if (now < openUntil)
+        {
+            throw new LimitStoreUnavailableException("The limit store circuit is open after a recent failure.");
+        }
+
+        // After the break, let one probe through; the others keep failing fast until it answers.
+        if (openUntil != 0 && Interlocked.CompareExchange(ref _probing, 1, 0) != 0)
+        {
+            throw new LimitStoreUnavailableException("The limit store is being probed after a failure.");
+        }
+
+        try
+        {
+            // StackExchange.Redis sends EVALSHA for a script it has seen before and reloads it on NOSCRIPT.
+            var result = await _redis.GetDatabase().ScriptEvaluateAsync(script.ExecutableScript, keys, args);
+            if (openUntil != 0)
+            {
+                Volatile.Write(ref _openUntilTicks, 0);
+                Log.StoreRecovered(_logger);
+            }
+
+            return result;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Volatile.Write(ref _openUntilTicks, Environment.TickCount64 + (long)_breakDuration.TotalMilliseconds);
+            Log.StoreFailed(_logger, _breakDuration.TotalSeconds, ex.GetType().Name);
+            throw new LimitStoreUnavailableException("The limit store did not answer.", ex);
+        }
+        finally
+        {
+            if (openUntil != 0)
+            {
+                Volatile.Write(ref _probing, 0);
+            }
+        }
+    }
+
+    private long ClockOverride() => _testClock?.GetUtcNow().ToUnixTimeMilliseconds() ?? 0;
+
+    private TimeSpan PeriodReset(LimitMetric metric)
+    {
+        var now = (_testClock ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds();
+        return metric is LimitMetric.TokensPerMonth or LimitMetric.CostPerMonth ? LimitPeriods.UntilNextMonth(now) : LimitPeriods.UntilNextDay(now);
+    }
+
+    private static TimeSpan Reset(long oldestSecond, long now) => TimeSpan.FromSeconds(Math.Max(1, oldestSecond + 60 - now));
+
+    private static RedisKey[] Keys(IReadOnlyList<LimitScope> scopes)
+    {
+        var keys = new RedisKey[scopes.Count * 3];
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            keys[i * 3] = scopes[i].Key + ":w";
+            keys[(i * 3) + 1] = scopes[i].Key + ":b";
+            keys[(i * 3) + 2] = scopes[i].Key + ":f";
+        }
+
+        return keys;
+    }
+
+    private static List<IReadOnlyList<LimitScope>> GroupBySlot(IReadOnlyList<LimitScope> scopes)
+    {
+        var groups = new List<IReadOnlyList<LimitScope>>(1);
+        foreach (var scope in scopes)
+        {
+            var group = groups.Find(g => g[0].Slot == scope.Slot);
+            if (group is null)
+            {
+                groups.Add(new List<LimitScope> { scope });
+            }
+            else
+            {
+                ((List<LimitScope>)group).Add(scope);
+            }
+        }
+
+        return groups;
+    }
+
+    private static LimitHeadroom Merge(LimitHeadroom a, LimitHeadroom b) => new(
+        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.RequestLimit : a.RequestLimit,
+        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.RemainingRequests : a.RemainingRequests,
+        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.ResetRequests : a.ResetRequests,
+        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.TokenLimit : a.TokenLimit,
+        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.RemainingTokens : a.RemainingTokens,
+        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.ResetTokens : a.ResetTokens);
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.LimitStoreFailed, LogLevel.Error, "The Redis limit store failed ({Error}); requests skip it for {Seconds} s and the agencies' failure policies apply.", EventName = "LimitStoreFailed")]
+        public static partial void StoreFailed(ILogger logger, double seconds, string error);
+
+        [LoggerMessage(EventIds.LimitStoreRecovered, LogLevel.Information, "The Redis limit store answers again.", EventName = "LimitStoreRecovered")]
+        public static partial void StoreRecovered(ILogger logger);
+    }
+}

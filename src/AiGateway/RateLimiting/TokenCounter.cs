@@ -1,0 +1,76 @@
+using AiGateway.Configuration;
+using AiGateway.Model;
+using Microsoft.ML.Tokenizers;
+
+namespace AiGateway.RateLimiting;
+
+/// <summary>
+/// Counts prompt tokens before forwarding. OpenAI-family models use their real tokenizer (o200k_base for
+/// gpt-4o / gpt-4.1 / gpt-5 / o-series, cl100k_base for gpt-4, gpt-3.5 and text-embedding-3); other models get
+/// a calibrated estimate: Anthropic ≈ 3.5 characters per token, anything else ≈ 4 (see docs/rate-limits.md).
+/// The count only sizes the reservation; the provider's reported usage is what is finally charged.
+/// </summary>
+internal sealed class TokenCounter
+{
+    // OpenAI chat framing: each message costs a few tokens besides its text, and the reply is primed.
+    private const int PerMessageOverhead = 3;
+    private const int ReplyPriming = 3;
+
+    private readonly Lazy<Tokenizer> _o200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+    private readonly Lazy<Tokenizer> _cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+
+    public int CountPrompt(LlmRequest request, ModelRoute model)
+    {
+        var tokenizer = TokenizerFor(model);
+        var tokens = 0;
+        var lastMessage = -1;
+        var messages = 0;
+        foreach (var segment in request.Segments)
+        {
+            tokens += tokenizer is null ? Estimate(segment.Text.Length, model.Api) : tokenizer.CountTokens(segment.Text);
+            if (segment.MessageIndex != lastMessage)
+            {
+                lastMessage = segment.MessageIndex;
+                messages++;
+            }
+        }
+
+        if (request.Endpoint.Operation == ApiOperation.Embeddings)
+        {
+            return Math.Max(1, tokens);
+        }
+
+        return tokens + (messages * PerMessageOverhead) + ReplyPriming;
+    }
+
+    /// <summary>Tokens for text the gateway saw streamed but was never told the usage of (a client that left mid-stream).</summary>
+    public static long EstimateFromCharacters(long characters, ProviderApi api) => Estimate(characters, api);
+
+    private Tokenizer? TokenizerFor(ModelRoute model)
+    {
+        if (model.Api == ProviderApi.Anthropic)
+        {
+            return null;
+        }
+
+        var name = model.Deployments[0].UpstreamModel;
+        if (name.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) || name.StartsWith("chatgpt-4o", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("gpt-4.1", StringComparison.OrdinalIgnoreCase) || name.StartsWith("gpt-4.5", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("gpt-5", StringComparison.OrdinalIgnoreCase) || name.StartsWith("o1", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("o3", StringComparison.OrdinalIgnoreCase) || name.StartsWith("o4", StringComparison.OrdinalIgnoreCase))
+        {
+            return _o200k.Value;
+        }
+
+        if (name.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) || name.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("text-embedding-3", StringComparison.OrdinalIgnoreCase) || name.StartsWith("text-embedding-ada", StringComparison.OrdinalIgnoreCase))
+        {
+            return _cl100k.Value;
+        }
+
+        return null;
+    }
+
+    private static int Estimate(long characters, ProviderApi api) =>
+        (int)Math.Min(int.MaxValue, api == ProviderApi.Anthropic ? (long)Math.Ceiling(characters / 3.5) : (characters + 3) / 4);
+}

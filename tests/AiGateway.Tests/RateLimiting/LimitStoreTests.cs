@@ -1,0 +1,210 @@
+using AiGateway.RateLimiting;
+using AiGateway.Tests.Common;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AiGateway.Tests.RateLimiting;
+
+/// <summary>The same behaviour from both stores: the embedded one and the Redis Lua scripts (real redis-server).</summary>
+public sealed class LimitStoreTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 31, 23, 59, 0, TimeSpan.Zero));
+    private RedisServer _redis = null!;
+    private RedisLimitStore _redisStore = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _redisStore = RedisLimitStore.Connect(_redis.ConnectionString, null, 1000, TimeSpan.FromSeconds(1), NullLogger<RedisLimitStore>.Instance, _clock);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _redisStore.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private ILimitStore Store(string kind) => kind == "redis" ? _redisStore : new EmbeddedLimitStore(_clock);
+
+    private static LimitScope Scope(LimitSet limits) => new($"aigw:{{t}}:caller:{Guid.NewGuid():N}", "caller", limits);
+
+    private static LimitSet Limits(long? rpm = null, long? tpm = null, long? concurrent = null, long? tpd = null, long? tmo = null, long? cpd = null) =>
+        new(rpm, tpm, concurrent, tpd, tmo, cpd, null);
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Requests_per_minute_refuse_the_next_request_and_slide(string kind)
+    {
+        var store = Store(kind);
+        var scope = Scope(Limits(rpm: 2));
+
+        Assert.True((await store.ReserveAsync([scope], 1, 0, default)).Allowed);
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.True((await store.ReserveAsync([scope], 1, 0, default)).Allowed);
+        var refused = await store.ReserveAsync([scope], 1, 0, default);
+        Assert.False(refused.Allowed);
+        Assert.Equal(LimitMetric.RequestsPerMinute, refused.FailedMetric);
+        Assert.Equal(TimeSpan.FromSeconds(50), refused.RetryAfter); // the first request leaves the window in 50 s
+
+        _clock.Advance(TimeSpan.FromSeconds(51));
+        Assert.True((await store.ReserveAsync([scope], 1, 0, default)).Allowed);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task First_request_larger_than_the_token_limit_is_admitted_but_blocks_the_next(string kind)
+    {
+        var store = Store(kind);
+        var scope = Scope(Limits(tpm: 100));
+
+        Assert.True((await store.ReserveAsync([scope], 5000, 0, default)).Allowed);
+        var second = await store.ReserveAsync([scope], 10, 0, default);
+        Assert.False(second.Allowed);
+        Assert.Equal(LimitMetric.TokensPerMinute, second.FailedMetric);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Commit_replaces_the_reservation_by_the_actual_usage(string kind)
+    {
+        var store = Store(kind);
+        var scope = Scope(Limits(tpm: 1000, tpd: 100000));
+
+        var first = await store.ReserveAsync([scope], 900, 0, default);
+        Assert.False((await store.ReserveAsync([scope], 200, 0, default)).Allowed);
+        await store.CommitAsync(first.Reservation!, 100, 0, default);
+
+        Assert.True((await store.ReserveAsync([scope], 200, 0, default)).Allowed);
+        var usage = (await store.ReadAsync([scope], default))[0];
+        Assert.Equal(300, usage.TokensToday);
+        Assert.Equal(300, usage.TokensLastMinute);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Concurrency_lease_is_released_by_commit(string kind)
+    {
+        var store = Store(kind);
+        var scope = Scope(Limits(concurrent: 1));
+
+        var first = await store.ReserveAsync([scope], 1, 0, default);
+        var blocked = await store.ReserveAsync([scope], 1, 0, default);
+        await store.CommitAsync(first.Reservation!, 1, 0, default);
+        var after = await store.ReserveAsync([scope], 1, 0, default);
+
+        Assert.False(blocked.Allowed);
+        Assert.Equal(LimitMetric.ConcurrentRequests, blocked.FailedMetric);
+        Assert.True(after.Allowed);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Daily_and_monthly_budgets_roll_over_at_utc_period_boundaries(string kind)
+    {
+        var store = Store(kind);
+        var daily = Scope(Limits(tpd: 100));
+        var monthly = Scope(Limits(tmo: 100));
+
+        Assert.True((await store.ReserveAsync([daily], 100, 0, default)).Allowed);
+        Assert.True((await store.ReserveAsync([monthly], 100, 0, default)).Allowed);
+        var dayRefusal = await store.ReserveAsync([daily], 1, 0, default);
+        Assert.False(dayRefusal.Allowed);
+        Assert.Equal(LimitMetric.TokensPerDay, dayRefusal.FailedMetric);
+        Assert.Equal(TimeSpan.FromSeconds(60), dayRefusal.RetryAfter); // 23:59 → midnight
+        Assert.False((await store.ReserveAsync([monthly], 1, 0, default)).Allowed);
+
+        // 2026-01-31 23:59 + 2 min = 2026-02-01 00:01: a new day and a new month.
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True((await store.ReserveAsync([daily], 1, 0, default)).Allowed);
+        Assert.True((await store.ReserveAsync([monthly], 1, 0, default)).Allowed);
+
+        // Still February the next day: the monthly budget keeps its count, the daily one renews.
+        _clock.Advance(TimeSpan.FromDays(1));
+        var usage = (await store.ReadAsync([daily, monthly], default));
+        Assert.Equal(0, usage[0].TokensToday);
+        Assert.Equal(1, usage[1].TokensThisMonth);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Cost_budget_counts_micro_dollars(string kind)
+    {
+        var store = Store(kind);
+        var scope = Scope(Limits(cpd: 1_000_000)); // $1 per day
+
+        Assert.True((await store.ReserveAsync([scope], 10, 999_999, default)).Allowed);
+        Assert.True((await store.ReserveAsync([scope], 10, 1, default)).Allowed);
+        var refused = await store.ReserveAsync([scope], 10, 1, default);
+
+        Assert.False(refused.Allowed);
+        Assert.Equal(LimitMetric.CostPerDay, refused.FailedMetric);
+    }
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("redis")]
+    public async Task Refusal_in_one_scope_reserves_nothing_in_the_others(string kind)
+    {
+        var store = Store(kind);
+        var caller = Scope(Limits(rpm: 10));
+        var agency = new LimitScope(caller.Key.Replace(":caller:", ":agency:", StringComparison.Ordinal), "agency", Limits(rpm: 0));
+
+        var refused = await store.ReserveAsync([caller, agency], 1, 0, default);
+        var usage = await store.ReadAsync([caller], default);
+
+        Assert.False(refused.Allowed);
+        Assert.Equal("agency", refused.FailedScope);
+        Assert.Equal(0, usage[0].RequestsLastMinute);
+    }
+
+    [Fact]
+    public async Task Redis_keys_all_expire()
+    {
+        var scope = Scope(Limits(rpm: 10, tpd: 1000));
+        var reservation = (await _redisStore.ReserveAsync([scope], 5, 5, default)).Reservation!;
+        await _redisStore.CommitAsync(reservation, 5, 5, default);
+
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        foreach (var suffix in new[] { ":w", ":b" })
+        {
+            var ttl = await db.KeyTimeToLiveAsync(scope.Key + suffix);
+            Assert.NotNull(ttl);
+        }
+    }
+
+    [Fact]
+    public async Task Dead_redis_fails_fast_while_the_circuit_is_open()
+    {
+        var scope = Scope(Limits(rpm: 10));
+        await _redis.KillAsync();
+
+        await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        var openCircuitCall = started.Elapsed;
+
+        await _redis.RestartAsync();
+        var recovered = false;
+        for (var i = 0; i < 50 && !recovered; i++)
+        {
+            try
+            {
+                recovered = (await _redisStore.ReserveAsync([scope], 1, 0, default)).Allowed;
+            }
+            catch (LimitStoreUnavailableException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(recovered);
+        Assert.True(openCircuitCall < TimeSpan.FromMilliseconds(900), "an open circuit must not wait for the Redis timeout"); // the timeout is 1000 ms
+    }
+}
