@@ -32,6 +32,7 @@ internal static class UpstreamRequestTransform
         var deployment = model.DeploymentsByDestination[destination.DestinationId];
         var provider = deployment.Provider;
         feature.Deployment = deployment;
+        feature.UpstreamSendTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
 
         context.ProxyRequest.RequestUri = BuildUri(context.DestinationPrefix, provider, deployment, request.Endpoint);
 
@@ -116,7 +117,8 @@ internal static class UpstreamRequestTransform
         var open = body.IndexOf((byte)'{') + 1;
         var insert = new StringBuilder();
 
-        if (deployment.Provider.Api == ProviderApi.OpenAI)
+        // Azure reads the deployment from the path; OpenAI-compatible and Anthropic upstreams read the body's model.
+        if (deployment.Provider.Api != ProviderApi.AzureOpenAI)
         {
             var (start, end) = (request.ModelValueRange.Start.Value, request.ModelValueRange.End.Value);
             if (end > start)

@@ -15,9 +15,16 @@ internal static class UpstreamResponseTransform
     public static ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var feature = context.HttpContext.GetGatewayFeature();
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
         if (feature.UpstreamStartTimestamp == 0)
         {
-            feature.UpstreamStartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            feature.UpstreamStartTimestamp = now;
+        }
+
+        if (feature.UpstreamSendTimestamp != 0)
+        {
+            feature.UpstreamWaitTicks += now - feature.UpstreamSendTimestamp;
+            feature.UpstreamSendTimestamp = now; // a buffered answer adds its body time from here (AnswerInspectionStream)
         }
 
         var status = (int?)context.ProxyResponse?.StatusCode;

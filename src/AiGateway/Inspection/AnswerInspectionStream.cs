@@ -184,6 +184,9 @@ internal sealed class AnswerInspectionStream : Stream
 
     private async Task CompleteJsonAsync(GatewayRequestFeature feature, CancellationToken cancellationToken)
     {
+        // Receiving a held answer's body is upstream time, not gateway overhead.
+        feature.UpstreamWaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - feature.UpstreamSendTimestamp;
+
         _usage.Read(_buffer!.WrittenSpan);
         if (!_inspect)
         {

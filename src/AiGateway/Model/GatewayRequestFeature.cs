@@ -63,6 +63,12 @@ internal sealed class GatewayRequestFeature
 
     /// <summary>Timestamp when the first response byte from the upstream arrived, for time-to-first-byte.</summary>
     public long UpstreamStartTimestamp { get; set; }
+
+    /// <summary>When the current attempt was sent upstream.</summary>
+    public long UpstreamSendTimestamp { get; set; }
+
+    /// <summary>Time spent waiting for upstreams (all attempts), in Stopwatch ticks: excluded from the gateway's own overhead.</summary>
+    public long UpstreamWaitTicks { get; set; }
 }
 
 /// <summary>Access to the gateway feature.</summary>

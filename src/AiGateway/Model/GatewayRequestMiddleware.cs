@@ -37,6 +37,7 @@ internal sealed partial class GatewayRequestMiddleware
         var endpoint = ApiEndpoint.Classify(context.Request.Path);
         var feature = new GatewayRequestFeature(endpoint, _config.Current, Stopwatch.GetTimestamp());
         context.Features.Set(feature);
+        context.Response.OnStarting(s_addOverheadHeader, context);
         try
         {
             await _next(context);
@@ -57,6 +58,16 @@ internal sealed partial class GatewayRequestMiddleware
             _audit.Record(AuditEvent.Capture(context, feature, Stopwatch.GetTimestamp(), _time));
         }
     }
+
+    private static readonly Func<object, Task> s_addOverheadHeader = static state =>
+    {
+        // The gateway's own processing time so far, upstream waiting excluded, so users can see what it costs them.
+        var context = (HttpContext)state;
+        var feature = context.Features.Get<GatewayRequestFeature>()!;
+        var ticks = Stopwatch.GetTimestamp() - feature.StartTimestamp - feature.UpstreamWaitTicks;
+        context.Response.Headers["x-gateway-overhead-ms"] = (ticks * 1000.0 / Stopwatch.Frequency).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        return Task.CompletedTask;
+    };
 
     /// <summary>Endpoint for every path the gateway does not serve.</summary>
     public static Task UnknownEndpointAsync(HttpContext context) =>

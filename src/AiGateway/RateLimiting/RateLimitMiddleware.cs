@@ -35,6 +35,12 @@ internal sealed partial class RateLimitMiddleware
         var request = feature.Request!;
         var agency = feature.Config.Agencies[caller.Agency];
         var scopes = ScopesFor(caller, agency, model, feature.GrantingRole);
+        if (AllUnlimited(scopes))
+        {
+            // Nothing to enforce: no store round trip (usage still reaches the audit event).
+            await _next(context);
+            return;
+        }
 
         var promptTokens = _counter.CountPrompt(request, model);
         var maxOutput = request.Endpoint.Operation == ApiOperation.Embeddings ? 0 : request.MaxOutputTokens ?? agency.Limits.DefaultMaxOutputTokens;
@@ -149,6 +155,19 @@ internal sealed partial class RateLimitMiddleware
         }
 
         return scopes;
+    }
+
+    private static bool AllUnlimited(List<LimitScope> scopes)
+    {
+        foreach (var scope in scopes)
+        {
+            if (!scope.Limits.IsUnlimited)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     internal static void WriteHeaders(IHeaderDictionary headers, LimitHeadroom headroom)

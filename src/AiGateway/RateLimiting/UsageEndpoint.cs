@@ -5,8 +5,9 @@ namespace AiGateway.RateLimiting;
 
 /// <summary>
 /// <c>GET /admin/v1/usage[?subject=&lt;id&gt;]</c>: current usage and remaining limits and budgets of the caller's
-/// agency and of one caller (the given subject, else the admin itself). Requires one of the agency's
-/// <c>limits.adminRoles</c>; an admin sees only its own agency.
+/// agency and of one caller (the given subject, else the admin itself; its limits shown are the agency's per-caller
+/// and the caller's own, role limits depend on the role a request is granted through). Requires one of the
+/// agency's <c>limits.adminRoles</c>; an admin sees only its own agency.
 /// </summary>
 internal sealed class UsageEndpoint
 {
@@ -61,6 +62,7 @@ internal sealed class UsageEndpoint
         writer.WriteStartObject();
         writer.WriteString("agency", agency.Name);
         writer.WriteString("subject", target.SubjectId);
+        writer.WriteStartObject("scopes");
         foreach (var scope in usage)
         {
             writer.WriteStartObject(scope.Scope);
@@ -74,6 +76,7 @@ internal sealed class UsageEndpoint
             writer.WriteEndObject();
         }
 
+        writer.WriteEndObject();
         writer.WriteEndObject();
         await writer.FlushAsync(context.RequestAborted);
     }
