@@ -123,7 +123,11 @@ internal static class UpstreamRequestTransform
             var (start, end) = (request.ModelValueRange.Start.Value, request.ModelValueRange.End.Value);
             if (end > start)
             {
-                if (!string.Equals(request.Model, deployment.UpstreamModel, StringComparison.Ordinal))
+                // An Azure-dialect body may name a model of its own (the Azure SDKs send one); compare what the body says.
+                var bodyModel = request.Endpoint.Dialect == ApiDialect.AzureOpenAI
+                    ? System.Text.Json.JsonSerializer.Deserialize<string>(body[start..end])
+                    : request.Model;
+                if (!string.Equals(bodyModel, deployment.UpstreamModel, StringComparison.Ordinal))
                 {
                     edits.Add((start, end, JsonQuoted(deployment.UpstreamModel)));
                 }
