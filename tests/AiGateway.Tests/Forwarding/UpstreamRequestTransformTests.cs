@@ -52,6 +52,17 @@ public sealed class UpstreamRequestTransformTests
     }
 
     [Fact]
+    public void RewriteBody_gives_an_anthropic_upstream_its_own_model_name()
+    {
+        var rewritten = Rewrite(
+            """{"model":"claude-3-5-haiku","max_tokens":10,"messages":[]}""",
+            new ApiEndpoint(ApiDialect.Anthropic, ApiOperation.Messages, null),
+            Deployment(ProviderApi.Anthropic, "claude-3-5-haiku-20241022"));
+
+        Assert.Equal("""{"model":"claude-3-5-haiku-20241022","max_tokens":10,"messages":[]}""", rewritten);
+    }
+
+    [Fact]
     public void RewriteBody_never_touches_a_body_for_an_azure_upstream()
     {
         Assert.Null(Rewrite("""{"model":"gpt-4o","messages":[]}""", s_chat, Deployment(ProviderApi.AzureOpenAI, "dep")));
@@ -82,6 +93,14 @@ public sealed class UpstreamRequestTransformTests
         var rewritten = Rewrite("""{"model":"llama","messages":[]}""", new ApiEndpoint(ApiDialect.AzureOpenAI, ApiOperation.ChatCompletions, "llama"), Deployment(ProviderApi.OpenAI, "meta/llama"));
 
         Assert.Equal("""{"model":"meta/llama","messages":[]}""", rewritten);
+    }
+
+    [Fact]
+    public void RewriteBody_replaces_an_azure_dialect_body_model_that_differs_from_the_path_deployment()
+    {
+        var rewritten = Rewrite("""{"model":"whatever-the-sdk-sent","messages":[]}""", new ApiEndpoint(ApiDialect.AzureOpenAI, ApiOperation.ChatCompletions, "gpt-4o-mini"), Deployment(ProviderApi.OpenAI, "gpt-4o-mini"));
+
+        Assert.Equal("""{"model":"gpt-4o-mini","messages":[]}""", rewritten);
     }
 
     [Theory]
