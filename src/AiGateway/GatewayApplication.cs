@@ -45,7 +45,9 @@ public static class GatewayApplication
         services.AddGatewayAuthentication(snapshot, new IdentityOptions
         {
             DataDirectory = paths.DataDirectory,
-            MinimumKeyRefreshInterval = builder.Configuration.GetValue("Gateway:Identity:MinimumKeyRefreshSeconds", 30d) is var s ? TimeSpan.FromSeconds(Math.Max(1, s)) : default,
+            MinimumKeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(1, builder.Configuration.GetValue("Gateway:Identity:MinimumKeyRefreshSeconds", 30d))),
+            // How long a key the issuer stopped publishing can keep validating when no new-key token forces a refresh.
+            KeyRefreshInterval = TimeSpan.FromMinutes(Math.Max(1, builder.Configuration.GetValue("Gateway:Identity:KeyRefreshMinutes", 60d))),
         });
         services.AddSingleton(new MarkingScanner());
         services.AddGatewayTelemetry(builder.Configuration, snapshot);

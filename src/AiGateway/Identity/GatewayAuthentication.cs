@@ -186,14 +186,35 @@ internal static class GatewayAuthentication
         }
     }
 
+    /// <summary>
+    /// The caller's token: <c>Authorization: Bearer</c>, or — because the Anthropic and Azure OpenAI SDKs send their
+    /// "API key" there — a JWT in <c>x-api-key</c> or <c>api-key</c>. Never forwarded upstream either way.
+    /// </summary>
     internal static string? GetBearerToken(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string Prefix = "Bearer ";
-        return header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && header.Length > Prefix.Length
-            ? header[Prefix.Length..].Trim()
-            : null;
+        if (header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && header.Length > Prefix.Length)
+        {
+            return header[Prefix.Length..].Trim();
+        }
+
+        if (header.Length == 0)
+        {
+            foreach (var name in s_apiKeyHeaders)
+            {
+                var value = request.Headers[name].ToString().Trim();
+                if (value.Length > 0 && value.AsSpan().Count('.') == 2)
+                {
+                    return value;
+                }
+            }
+        }
+
+        return null;
     }
+
+    private static readonly string[] s_apiKeyHeaders = ["x-api-key", "api-key"];
 }
 
 /// <summary>Process-level identity settings (not per agency).</summary>

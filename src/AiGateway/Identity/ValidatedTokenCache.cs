@@ -113,6 +113,8 @@ internal sealed class ValidatedTokenCache
             return;
         }
 
+        // The token may have come in x-api-key / api-key (SDKs of those dialects); JwtBearer itself reads only Authorization.
+        context.Token = token;
         var configuration = await CurrentConfigurationAsync(context.Options, context.HttpContext.RequestAborted);
         if (TryGet(token, context.Scheme.Name, configuration, out var identity))
         {

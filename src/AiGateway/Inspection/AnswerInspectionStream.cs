@@ -204,6 +204,8 @@ internal sealed class AnswerInspectionStream : Stream
             _blocked = true;
             _context.Response.Clear();
             feature.DenialCode = "classified_content_blocked";
+            // The error goes to the real body, not back into this stream.
+            _context.Response.Body = _inner;
             await BlockedError(outcome.HighestLevel!.Value).WriteAsync(_context, _dialect);
             return;
         }
