@@ -38,6 +38,7 @@ internal sealed class AuditOtlpExporter : IDisposable
                 {
                     exporter.Endpoint = settings.SignalEndpoint("logs");
                     exporter.Protocol = settings.Protocol == OtlpProtocol.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                    exporter.TimeoutMilliseconds = 5000;
                     processor.ExportProcessorType = OpenTelemetry.ExportProcessorType.Batch;
                     processor.BatchExportProcessorOptions.ScheduledDelayMilliseconds = settings.ExportIntervalMilliseconds;
                     processor.BatchExportProcessorOptions.MaxQueueSize = 65536;

@@ -33,6 +33,8 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     private AuditOtlpExporter? _otlp;
     private Task? _loop;
     private volatile bool _journalAvailable;
+    private volatile bool _completing;
+    private int _disposed;
     private long _enqueued;
     private long _recorded;
     private long _dropped;
@@ -142,6 +144,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     /// <summary>After the server has stopped: completes the queue, writes everything left and seals the journal.</summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
+        _completing = true;
         _channel.Writer.TryComplete();
         if (_loop is not null)
         {
@@ -164,6 +167,12 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _completing = true;
         _channel.Writer.TryComplete();
         _stopping.Cancel();
         _loop?.Wait(TimeSpan.FromSeconds(5));
@@ -283,8 +292,9 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 continue;
             }
 
-            if (_stopping.IsCancellationRequested)
+            if (_stopping.IsCancellationRequested || _completing)
             {
+                // Shutting down with a journal that cannot be written: say how many events are lost, do not hang the stop.
                 Interlocked.Add(ref _lost, batch.Count);
                 Log.AuditEventsLost(_logger, batch.Count, JournalDirectory);
                 batch.Clear();

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using AiGateway.Audit;
 using AiGateway.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -41,6 +43,10 @@ internal static class GatewayTelemetryExtensions
         var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("aigateway", serviceInstanceId: Environment.MachineName));
         if (otlp.ExportTraces)
         {
+            // With any other default propagator the HttpClient instrumentation injects traceparent itself, past the
+            // per-cluster choice below; with the plain W3C one it leaves injection to the handler's
+            // ActivityHeadersPropagator (which TraceContextForwarderHttpClientFactory sets per cluster).
+            Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
                 {
