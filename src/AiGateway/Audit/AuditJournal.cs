@@ -252,6 +252,36 @@ internal sealed class AuditJournal : IDisposable
         _fileBytes = 0;
     }
 
+    /// <summary>Events after the file's last checkpoint (all of them when it has none): the next checkpoint seals them.</summary>
+    private static long CountUnsealedEvents(FileStream file, long length)
+    {
+        file.Position = 0;
+        var bytes = new byte[length];
+        file.ReadExactly(bytes);
+        long events = 0;
+        foreach (var range in bytes.AsSpan().Split((byte)'\n'))
+        {
+            var line = bytes.AsSpan(range);
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            // {"seq":N,"prev":"<64 hex>","checkpoint":{… or …,"event":{…: the kind follows the fixed-size prefix.
+            var kind = line.IndexOf("\",\"checkpoint\":{"u8);
+            if (kind is >= 0 and < 100)
+            {
+                events = 0;
+            }
+            else
+            {
+                events++;
+            }
+        }
+
+        return events;
+    }
+
     /// <summary>Continues the chain from the last complete line of <paramref name="path"/>; returns the torn bytes cut from its end.</summary>
     private long RecoverTail(string path, out bool found)
     {
@@ -306,6 +336,7 @@ internal sealed class AuditJournal : IDisposable
         }
 
         found = true;
+        _eventsSinceCheckpoint = CountUnsealedEvents(file, lastNewline + 1);
         var lineStart = previousNewline + 1;
         var line = new byte[lastNewline - lineStart];
         file.Position = lineStart;
