@@ -42,7 +42,9 @@ internal sealed partial class RateLimitMiddleware
             return;
         }
 
-        var promptTokens = _counter.CountPrompt(request, model);
+        // The tokenizer costs ~20 µs per KiB of prompt: only pay it when a token or cost limit needs the estimate
+        // (the commit replaces the reservation by the provider's usage either way).
+        var promptTokens = NeedsTokenCount(scopes) ? _counter.CountPrompt(request, model) : (int)TokenCounter.EstimateFromCharacters(request.TextLength, model.Api);
         var maxOutput = request.Endpoint.Operation == ApiOperation.Embeddings ? 0 : request.MaxOutputTokens ?? agency.Limits.DefaultMaxOutputTokens;
         var estimate = promptTokens + (long)maxOutput;
         var estimatedCost = model.Pricing?.CostMicros(promptTokens, maxOutput) ?? 0;
@@ -155,6 +157,20 @@ internal sealed partial class RateLimitMiddleware
         }
 
         return scopes;
+    }
+
+    private static bool NeedsTokenCount(List<LimitScope> scopes)
+    {
+        foreach (var scope in scopes)
+        {
+            var l = scope.Limits;
+            if (l.TokensPerMinute is not null || l.TokensPerDay is not null || l.TokensPerMonth is not null || l.CostMicrosPerDay is not null || l.CostMicrosPerMonth is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool AllUnlimited(List<LimitScope> scopes)
