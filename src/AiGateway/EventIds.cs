@@ -11,11 +11,7 @@ internal static class EventIds
 
     // 2xxx identity
     public const int AuthenticationFailed = 2001;
-    public const int DevIssuerKeyCreated = 2002;
     public const int IdentityProvidersChanged = 2003;
-
-    // 3xxx parsing
-    public const int RequestRejected = 3001;
 
     // 5xxx rate limiting
     public const int LimitStoreFailed = 5001;

@@ -92,7 +92,7 @@ internal sealed class AuditEvent
 
     public TokenUsage? Usage { get; init; }
 
-    /// <summary>Estimated cost in US dollars (prices arrive with the limits work; null until then).</summary>
+    /// <summary>Cost in US dollars from the model's prices and the reported usage; null when either is unknown.</summary>
     public decimal? EstimatedCost { get; init; }
 
     public LimitOutcome? Limits { get; init; }
@@ -160,6 +160,9 @@ internal sealed class AuditEvent
             PromptInspection = feature.PromptInspection,
             AnswerInspection = feature.AnswerInspection,
             Usage = feature.Usage,
+            EstimatedCost = feature.Usage is { } usage && feature.Model?.Pricing is { } pricing
+                ? pricing.CostMicros(usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens, usage.CacheCreationTokens) / 1_000_000m
+                : null,
             Limits = feature.Limits,
             TotalMs = total,
             UpstreamMs = upstreamMs,

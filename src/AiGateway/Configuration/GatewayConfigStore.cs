@@ -74,6 +74,12 @@ internal sealed partial class GatewayConfigStore : IDisposable
             }
 
             LastRejectedErrors = null;
+            if (!string.Equals(Identity.IssuerDirectory.Fingerprint(next), Identity.IssuerDirectory.Fingerprint(Current), StringComparison.Ordinal))
+            {
+                // Authentication schemes are registered once per process (see IssuerDirectory).
+                Log.IdentityProvidersChanged(_logger);
+            }
+
             Volatile.Write(ref _current, next);
             var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
             previous.Cancel();
@@ -98,6 +104,9 @@ internal sealed partial class GatewayConfigStore : IDisposable
 
         [LoggerMessage(EventIds.ConfigReloadRejected, LogLevel.Error, "Configuration change rejected; version {Version} keeps serving. {Errors}", EventName = "ConfigReloadRejected")]
         public static partial void ConfigReloadRejected(ILogger logger, long version, string errors);
+
+        [LoggerMessage(EventIds.IdentityProvidersChanged, LogLevel.Warning, "An agency's identity providers changed: the change applies after a restart; tokens are validated with the providers the gateway started with.", EventName = "IdentityProvidersChanged")]
+        public static partial void IdentityProvidersChanged(ILogger logger);
 
         [LoggerMessage(EventIds.ConfigReloadFailed, LogLevel.Error, "Configuration files could not be read; the current version keeps serving.", EventName = "ConfigReloadFailed")]
         public static partial void ConfigReloadFailed(ILogger logger, Exception exception);
