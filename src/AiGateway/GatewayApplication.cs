@@ -2,6 +2,7 @@ using AiGateway.Audit;
 using AiGateway.Configuration;
 using AiGateway.Entitlements;
 using AiGateway.Forwarding;
+using AiGateway.Health;
 using AiGateway.Identity;
 using AiGateway.Inspection;
 using AiGateway.Markings;
@@ -54,14 +55,14 @@ public static class GatewayApplication
         services.AddGatewayAudit();
         services.TryAddSingleton(TimeProvider.System);
         services.AddGatewayRateLimiting(snapshot);
-        services.AddHealthChecks();
+        services.AddGatewayHealthChecks();
+        services.AddGatewayShutdown(builder.Configuration);
 
         var app = builder.Build();
         app.UseMiddleware<GatewayRequestMiddleware>();
         app.UseRouting();
 
-        app.MapHealthChecks("/healthz/live");
-        app.MapHealthChecks("/healthz/ready");
+        app.MapGatewayHealthChecks();
 
         var models = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
         models.UseMiddleware<CallerMiddleware>();

@@ -9,6 +9,11 @@ if (args.Length > 0 && args[0] == "token")
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "probe")
+{
+    return await AiGateway.Health.ProbeCommand.RunAsync(args[1..], Console.Error);
+}
+
 if (args.Length > 0 && args[0] == "audit")
 {
     return AuditCommand.Run(args[1..], Console.Out, Console.Error);

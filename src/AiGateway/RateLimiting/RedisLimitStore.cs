@@ -393,6 +393,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.RemainingTokens : a.RemainingTokens,
         a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.ResetTokens : a.ResetTokens);
 
+    /// <summary>One PING round trip, bypassing the breaker (readiness probe).</summary>
+    public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
+
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
 
     private static partial class Log
