@@ -418,13 +418,13 @@ internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List
 
 internal sealed record Timing(double WarmupSliceSeconds, int WarmupMinSlicesDotnet, int WarmupMaxSlices, double PrewarmSeconds, double MeasureSeconds, double PacedSeconds, int TtfbPairs, double SoakSeconds, int Connections)
 {
-    public static readonly Timing Quick = new(3, 1, 1, 1, 3, 3, 100, 8, 32);
-    public static readonly Timing Full = new(10, 7, 12, 5, 20, 20, 2000, 45, 32);
+    public static readonly Timing Quick = new(2, 1, 1, 1, 2, 2, 50, 5, 32);
+    public static readonly Timing Full = new(10, 6, 9, 5, 20, 20, 1000, 45, 32);
 }
 
 internal static class Workload
 {
-    public static int SoakChunks(bool quick) => quick ? 5 : 20;
+    public static int SoakChunks(bool quick) => quick ? 3 : 20;
 
     private const string Sentence = "The quarterly logistics review covers fleet maintenance schedules, fuel budgets and depot staffing for the northern region. ";
 

@@ -87,7 +87,7 @@ internal static class ReportWriter
         if (r.Quick)
         {
             s.AppendLine();
-            s.AppendLine("**Quick mode:** one short warm-up slice and 3-second measurements — tiered compilation has not settled; use these figures to check the harness, not to judge performance.");
+            s.AppendLine("**Quick mode:** one 2-second warm-up slice and 2-second measurements — tiered compilation has not settled; use these figures to check the harness, not to judge performance.");
         }
 
         s.AppendLine();
