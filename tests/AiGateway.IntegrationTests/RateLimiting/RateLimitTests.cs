@@ -49,7 +49,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         };
 
     [Fact]
-    public async Task Two_gateways_on_one_redis_admit_exactly_the_request_limit()
+    public async Task Two_gateway_hosts_on_one_redis_admit_exactly_the_request_limit()
     {
         const int Limit = 12;
         var limits = $$"""{ "perCaller": { "requestsPerMinute": {{Limit}} } }""";
@@ -71,23 +71,63 @@ public sealed class RateLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_gateway_processes_on_one_redis_admit_exactly_the_request_limit()
+    {
+        const int Limit = 10;
+        var root = Path.Combine(Path.GetTempPath(), "aigw-procs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(root, "config", "agencies"));
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(root, "config", "gateway.json"), ConfigJson.Gateway(_simulator.BaseAddress, extraTopLevel: $$"""
+                 "limitStore": { "type": "redis", "redis": {{ConfigJson.Quote(_redis.ConnectionString)}} },
+                """));
+            await File.WriteAllTextAsync(Path.Combine(root, "config", "agencies", "alpha.json"), ConfigJson.Agency("alpha", ConfigJson.OidcProvider(_issuer.Issuer), extra: $$"""
+                ,
+                  "limits": { "perCaller": { "requestsPerMinute": {{Limit}} } }
+                """));
+            await using var first = await GatewayProcess.StartAsync(Path.Combine(root, "config"), Path.Combine(root, "data1"));
+            await using var second = await GatewayProcess.StartAsync(Path.Combine(root, "config"), Path.Combine(root, "data2"));
+            var token = _issuer.Token().Roles("analyst").Build();
+            using var a = first.CreateClient(token);
+            using var b = second.CreateClient(token);
+
+            var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => (i % 2 == 0 ? a : b).SendAsync(Chat())));
+
+            Assert.Equal(Limit, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+            Assert.Equal(24 - Limit, responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+            // Each process answered half the requests: without the shared counter each would have admitted 10 on its own.
+            Assert.Equal(12, responses.Count(r => r.RequestMessage!.RequestUri!.Port == first.BaseAddress.Port));
+            Assert.Equal(12, responses.Count(r => r.RequestMessage!.RequestUri!.Port == second.BaseAddress.Port));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Token_limit_across_two_gateways_is_not_overshot_by_more_than_one_request()
     {
-        // Each request reserves its prompt plus max_tokens (≈ 20 + 200); 1000 tokens per minute admit about four.
+        // Each request reserves its prompt plus max_tokens (≈ 20 + 200) and is reconciled to its real usage (≈ 60).
         const int TokenLimit = 1000;
         var limits = $$"""{ "perCaller": { "tokensPerMinute": {{TokenLimit}} } }""";
         await using var first = await StartGatewayAsync(limits);
         await using var second = await StartGatewayAsync(limits);
-        var token = _issuer.Token().Roles("analyst").Build();
+        var subject = Guid.NewGuid().ToString();
+        var token = _issuer.Token().Subject(subject).Roles("analyst").Build();
         using var a = first.CreateClient(token);
         using var b = second.CreateClient(token);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? a : b).SendAsync(Chat(maxTokens: 200))));
-        var admitted = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? a : b).SendAsync(Chat(maxTokens: 200))));
 
-        // Each admitted request had ≤ 1000 - used tokens left when reserved, so admitted × reservation ≤ limit + one reservation.
-        Assert.InRange(admitted, 1, (TokenLimit / 200) + 1);
-        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+        var usage = (await first.App.Services.GetRequiredService<ILimitStore>().ReadAsync([new LimitScope($"aigw:{{alpha}}:caller:{subject}", "caller", LimitSet.Unlimited)], CancellationToken.None))[0];
+        var oneRequest = JsonDocument.Parse(await responses.First(r => r.StatusCode == HttpStatusCode.OK).Content.ReadAsStringAsync())
+            .RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt64();
+        // Everything admitted within the minute, counted at its real usage, stays within the limit plus one request.
+        Assert.InRange(usage.TokensLastMinute, 1, TokenLimit + 220);
+        Assert.Equal(responses.Count(r => r.StatusCode == HttpStatusCode.OK) * oneRequest, usage.TokensLastMinute);
     }
 
     [Fact]
