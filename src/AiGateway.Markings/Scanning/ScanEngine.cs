@@ -287,6 +287,11 @@ internal sealed class ScanEngine
 
     private static void MatchRegion(ReadOnlySpan<char> text, int rs, int re, bool startReal, bool endReal, ref FindingSink sink)
     {
+        if (!RegionFilter.MayContainMarking(text[rs..re], startReal, endReal))
+        {
+            return;
+        }
+
         var nt = NormalizedText.Rent(re - rs);
         try
         {
