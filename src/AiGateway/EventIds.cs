@@ -36,6 +36,13 @@ internal static class EventIds
     public const int UpstreamParked = 7002;
     public const int UpstreamFailedAfterStart = 7003;
 
+    // 8xxx identity lifecycle and governance (SCIM, directory, access review)
+    public const int ScimTokenGenerated = 8001;
+    public const int ScimChange = 8002;
+    public const int CallerDeprovisioned = 8003;
+    public const int DirectoryUnavailable = 8004;
+    public const int DirectoryLookupFailed = 8005;
+
     // 9xxx pipeline
     public const int UnhandledException = 9001;
 }

@@ -10,6 +10,7 @@ using AiGateway.Model;
 using AiGateway.Parsing;
 using AiGateway.Telemetry;
 using AiGateway.RateLimiting;
+using AiGateway.Scim;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
@@ -55,6 +56,7 @@ public static class GatewayApplication
         services.AddGatewayAudit();
         services.TryAddSingleton(TimeProvider.System);
         services.AddGatewayRateLimiting(snapshot);
+        services.AddGatewayDirectory(snapshot);
         services.AddGatewayHealthChecks();
         services.AddGatewayShutdown(builder.Configuration);
 
@@ -66,18 +68,21 @@ public static class GatewayApplication
 
         var models = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
         models.UseMiddleware<CallerMiddleware>();
+        models.UseMiddleware<DirectoryMiddleware>();
         models.UseAuditGate();
         models.Run(ModelsEndpoint.HandleAsync);
         app.MapGet("/v1/models", models.Build());
 
         var usage = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
         usage.UseMiddleware<CallerMiddleware>();
+        usage.UseMiddleware<DirectoryMiddleware>();
         usage.Run(context => context.RequestServices.GetRequiredService<UsageEndpoint>().HandleAsync(context));
         app.MapGet("/admin/v1/usage", usage.Build());
 
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
+            proxy.UseMiddleware<DirectoryMiddleware>();            // 2 directory: deprovisioned callers, SCIM group roles; records use
             proxy.UseAuditGate();                                  // 9 audit unavailable: fail-closed refuses, fail-open counts
             proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
             proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle
@@ -87,6 +92,8 @@ public static class GatewayApplication
             proxy.UseMiddleware<FailoverMiddleware>();             // 7 forward with failover
             proxy.UseLoadBalancing();
         });
+
+        app.MapScim();
 
         app.MapFallback(GatewayRequestMiddleware.UnknownEndpointAsync);
         return app;

@@ -385,6 +385,7 @@ internal static class GatewayConfigLoader
             var inspection = ValidateInspection(agency.Inspection, Error);
             var auditOnFailure = Audit.AuditSettings.ValidateAgency(agency.Audit, Error);
             var limits = ValidateLimits(agency.Limits, roles, Error);
+            var governance = Scim.AgencyGovernance.Validate(agency, roles, isProduction, Error);
 
             if (agency.Name is not null && agencies.ContainsKey(agency.Name))
             {
@@ -402,7 +403,8 @@ internal static class GatewayConfigLoader
                 GroupRoles = groups.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 Inspection = inspection,
                 AuditOnFailure = auditOnFailure,
-                Limits = limits,
+                Limits = limits with { AdminRoles = governance.AdminRoles },
+                Governance = governance,
             };
         }
 

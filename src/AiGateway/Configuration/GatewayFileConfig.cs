@@ -221,6 +221,18 @@ public sealed record AgencyFileConfig
 
     /// <summary>Rate limits, quotas and budgets.</summary>
     public AgencyLimitsConfig Limits { get; init; } = new();
+
+    /// <summary>The agency's SCIM 2.0 provisioning endpoint and its credential.</summary>
+    public Scim.ScimConfig? Scim { get; init; }
+
+    /// <summary>Directory mode and SCIM group → role mapping.</summary>
+    public Scim.DirectoryConfig? Directory { get; init; }
+
+    /// <summary>Workload (app-only / agent) identities by client app id, with their owner.</summary>
+    public Dictionary<string, Scim.WorkloadConfig> Workloads { get; init; } = [];
+
+    /// <summary>Roles that may use the admin APIs (access review, governance page, usage); <c>limits.adminRoles</c> also counts.</summary>
+    public List<string> AdminRoles { get; init; } = [];
 }
 
 /// <summary>An agency's marking-inspection policy.</summary>

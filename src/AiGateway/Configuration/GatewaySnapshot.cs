@@ -96,6 +96,9 @@ internal sealed class AgencyPolicy
     public Audit.AuditFailurePolicy AuditOnFailure { get; init; }
 
     public required RateLimiting.AgencyLimits Limits { get; init; }
+
+    /// <summary>SCIM, directory mode, group roles, workloads and admin roles.</summary>
+    public Scim.AgencyGovernance Governance { get; init; } = Scim.AgencyGovernance.None;
 }
 
 /// <summary>What to do with a marking level above the effective ceiling.</summary>
