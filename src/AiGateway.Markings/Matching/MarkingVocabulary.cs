@@ -119,6 +119,36 @@ internal static class MarkingVocabulary
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> s_cuiControlLookup =
         s_cuiControls.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    private static readonly uint s_classificationFirst = FirstLetters(Classifications);
+    private static readonly uint s_foreignFirst = FirstLetters(ForeignClassifications);
+    private static readonly uint s_legacyFirst = FirstLetters(Legacy);
+
+    /// <summary>Cheap reject before trying a phrase table: can a phrase of <paramref name="table"/> start with <paramref name="c"/>?</summary>
+    public static bool MayStartPhrase(Phrase[] table, char c)
+    {
+        if ((uint)(c - 'A') > 'Z' - 'A')
+        {
+            return false;
+        }
+
+        var mask = ReferenceEquals(table, Classifications) ? s_classificationFirst
+            : ReferenceEquals(table, Legacy) ? s_legacyFirst
+            : ReferenceEquals(table, ForeignClassifications) ? s_foreignFirst
+            : uint.MaxValue;
+        return (mask & (1u << (c - 'A'))) != 0;
+    }
+
+    private static uint FirstLetters(Phrase[] table)
+    {
+        var mask = 0u;
+        foreach (var p in table)
+        {
+            mask |= 1u << (p.Text[0] - 'A');
+        }
+
+        return mask;
+    }
+
     public static bool IsControlWord(ReadOnlySpan<char> word) => s_controlLookup.Contains(word);
 
     public static bool IsCuiControlWord(ReadOnlySpan<char> word) => s_cuiControlLookup.Contains(word);

@@ -562,7 +562,7 @@ internal ref struct RegionMatcher
 
     private readonly bool TryPhrase(int p, int b, MarkingVocabulary.Phrase[] table, out MarkingVocabulary.Phrase phrase, out int after)
     {
-        if (p < b)
+        if (p < b && MarkingVocabulary.MayStartPhrase(table, _c[p]))
         {
             var c0 = _c[p];
             foreach (var candidate in table)

@@ -75,6 +75,31 @@ internal static class TextNormalizer
         nt.Length = CollapseSpacedLetters(chars, start, end, flags, n);
     }
 
+    // Index of the first single letter followed by one to three separators and another single letter, or -1.
+    private static int FirstSpacedRun(char[] chars, int n)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            if (!IsSingleLetter(chars, n, i))
+            {
+                continue;
+            }
+
+            var k = i + 1;
+            while (k < n && k - (i + 1) < MaxSeparatorRun && IsSeparator(chars[k]))
+            {
+                k++;
+            }
+
+            if (k > i + 1 && k < n && IsSingleLetter(chars, n, k))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     internal static bool IsSeparator(char c) => c is ' ' or '\t' or '.' or '-' or '_' or '*' or '·';
 
     private static bool IsAsciiLetter(char c) => (uint)(c - 'A') <= 'Z' - 'A';
@@ -88,8 +113,14 @@ internal static class TextNormalizer
     // each separated by one to three separator characters; a trailing dot of a dotted run is dropped too.
     private static int CollapseSpacedLetters(char[] chars, int[] start, int[] end, byte[] flags, int n)
     {
-        var w = 0;
-        var i = 0;
+        // Nothing moves before the first run of spaced letters: find it without rewriting the arrays.
+        var i = FirstSpacedRun(chars, n);
+        if (i < 0)
+        {
+            return n;
+        }
+
+        var w = i;
         while (i < n)
         {
             if (IsSingleLetter(chars, n, i))
