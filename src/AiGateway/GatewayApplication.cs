@@ -2,6 +2,7 @@ using AiGateway.Audit;
 using AiGateway.Configuration;
 using AiGateway.Entitlements;
 using AiGateway.Forwarding;
+using AiGateway.Governance;
 using AiGateway.Health;
 using AiGateway.Identity;
 using AiGateway.Inspection;
@@ -57,6 +58,7 @@ public static class GatewayApplication
         services.TryAddSingleton(TimeProvider.System);
         services.AddGatewayRateLimiting(snapshot);
         services.AddGatewayDirectory(snapshot);
+        services.AddGatewayGovernance();
         services.AddGatewayHealthChecks();
         services.AddGatewayShutdown(builder.Configuration);
 
@@ -94,6 +96,7 @@ public static class GatewayApplication
         });
 
         app.MapScim();
+        app.MapGovernance();
 
         app.MapFallback(GatewayRequestMiddleware.UnknownEndpointAsync);
         return app;

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AiGateway.IntegrationTests.Infrastructure;
+using AiGateway.IntegrationTests.Scim;
+using static AiGateway.IntegrationTests.Scim.ScimHttp;
+
+namespace AiGateway.IntegrationTests.Governance;
+
+/// <summary>The access review joins what the directory and the agency file grant with what traffic shows (issue #7).</summary>
+public sealed class AccessReviewTests : IAsyncLifetime
+{
+    private DirectoryScenario _scenario = null!;
+
+    public async Task InitializeAsync() =>
+        _scenario = await DirectoryScenario.StartAsync(agencyExtra: """
+            ,
+              "workloads": { "summariser-app": { "owner": "jane@agency.gov", "description": "Nightly summaries", "roles": ["analyst"] } }
+            """);
+
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string? token)
+    {
+        using var client = _scenario.Gateway.CreateClient(token);
+        return await client.GetAsync(path);
+    }
+
+    [Fact]
+    public async Task Access_review_lists_people_and_workloads_with_their_grants_use_and_dormancy()
+    {
+        using var scim = _scenario.Scim();
+        var kimSubject = Guid.NewGuid().ToString();
+        var kim = await CreateUserAsync(scim, "kim@agency.gov", externalId: kimSubject);
+        var lee = await CreateUserAsync(scim, "lee@agency.gov", externalId: Guid.NewGuid().ToString());
+        await CreateGroupAsync(scim, "AI Engineers", kim, lee);
+        await PatchAsync(scim, "Users/" + lee, """[{ "op": "replace", "path": "active", "value": "False" }]""");
+
+        // Kim uses one model (the group grants all three); an analyst only known from traffic uses another; the workload never calls.
+        var kimToken = _scenario.Issuer.Token().Subject(kimSubject).PreferredUsername("kim@agency.gov").Build();
+        using (var r = await GatewayCalls.ChatAsync(_scenario.Gateway, kimToken, "secure-llm"))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var analystToken = _scenario.Issuer.Token().PreferredUsername("pat@agency.gov").Roles("analyst").Build();
+        using (var r = await GatewayCalls.ChatAsync(_scenario.Gateway, analystToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var admin = _scenario.Issuer.Token().PreferredUsername("admin@agency.gov").Roles("engineer").Build();
+        using var response = await GetAsync("admin/v1/access-review?dormantDays=30", admin);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var report = JsonDocument.Parse(text).RootElement;
+        Assert.Equal("alpha", report.GetProperty("agency").GetString());
+        Assert.Equal(30, report.GetProperty("dormantDays").GetInt32());
+        var entries = report.GetProperty("entries").EnumerateArray().ToDictionary(e => e.TryGetProperty("userName", out var u) ? u.GetString()! : e.GetProperty("subjectId").GetString()!);
+
+        var kimEntry = entries["kim@agency.gov"];
+        Assert.Equal("person", kimEntry.GetProperty("kind").GetString());
+        Assert.Equal("active", kimEntry.GetProperty("status").GetString());
+        Assert.Equal(kimSubject, kimEntry.GetProperty("subjectId").GetString());
+        var grant = Assert.Single(kimEntry.GetProperty("grants").EnumerateArray());
+        Assert.Equal("engineer", grant.GetProperty("role").GetString());
+        Assert.Equal("group:AI Engineers", grant.GetProperty("via").GetString());
+        Assert.Equal("gpt-4o-mini,claude-3-5-haiku,secure-llm", Join(kimEntry.GetProperty("models")));
+        Assert.Equal("gpt-4o-mini,claude-3-5-haiku", Join(kimEntry.GetProperty("dormantModels")));
+        Assert.False(kimEntry.GetProperty("dormant").GetBoolean());
+        Assert.Equal(1, kimEntry.GetProperty("requestsInPeriod").GetInt64());
+        Assert.True(kimEntry.GetProperty("tokensInPeriod").GetInt64() > 0);
+        Assert.True(kimEntry.GetProperty("lastUseByModel").TryGetProperty("secure-llm", out _));
+        Assert.Equal("directory,traffic", Join(kimEntry.GetProperty("sources")));
+
+        var leeEntry = entries["lee@agency.gov"];
+        Assert.Equal("inactive", leeEntry.GetProperty("status").GetString());
+        Assert.Equal(0, leeEntry.GetProperty("models").GetArrayLength());
+        Assert.Equal("engineer", leeEntry.GetProperty("grants")[0].GetProperty("role").GetString());
+
+        var patEntry = entries["pat@agency.gov"];
+        Assert.Equal("unprovisioned", patEntry.GetProperty("status").GetString());
+        Assert.Equal("token", patEntry.GetProperty("grants")[0].GetProperty("via").GetString());
+        Assert.Equal("gpt-4o-mini", Join(patEntry.GetProperty("models")));
+        Assert.Equal(0, patEntry.GetProperty("dormantModels").GetArrayLength());
+
+        var workload = entries["summariser-app"];
+        Assert.Equal("workload", workload.GetProperty("kind").GetString());
+        Assert.Equal("jane@agency.gov", workload.GetProperty("owner").GetString());
+        Assert.Equal("workload-config", workload.GetProperty("grants")[0].GetProperty("via").GetString());
+        Assert.Equal("gpt-4o-mini", Join(workload.GetProperty("models")));
+        Assert.True(workload.GetProperty("dormant").GetBoolean());
+        Assert.False(workload.TryGetProperty("lastUse", out _));
+
+        // The same review as CSV, one row per subject.
+        using var csvResponse = await GetAsync("admin/v1/access-review?format=csv&dormantDays=30", admin);
+        Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
+        var lines = (await csvResponse.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("agency,kind,subject_id,user_name,display_name,status,sources,owner,roles,models,last_use,tokens_in_period,requests_in_period,dormant_models,dormant", lines[0]);
+        Assert.Equal(entries.Count + 1, lines.Length);
+        var kimRow = Assert.Single(lines, l => l.Contains("kim@agency.gov", StringComparison.Ordinal));
+        Assert.Contains(",engineer@group:AI Engineers,gpt-4o-mini;claude-3-5-haiku;secure-llm,", kimRow, StringComparison.Ordinal);
+        Assert.EndsWith(",gpt-4o-mini;claude-3-5-haiku,false", kimRow, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Access_review_needs_an_admin_role_of_the_agency()
+    {
+        using (var anonymous = await GetAsync("admin/v1/access-review", null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using (var analyst = await GetAsync("admin/v1/access-review", _scenario.Issuer.Token().PreferredUsername("a@agency.gov").Roles("analyst").Build()))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, analyst.StatusCode);
+            Assert.Equal("admin_role_required", (await GatewayCalls.ReadOpenAIErrorAsync(analyst)).GetProperty("code").GetString());
+        }
+
+        var admin = _scenario.Issuer.Token().PreferredUsername("admin@agency.gov").Roles("engineer").Build();
+        using (var otherAgency = await GetAsync("admin/v1/governance?agency=beta", admin))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, otherAgency.StatusCode);
+        }
+
+        using (var badDays = await GetAsync("admin/v1/access-review?dormantDays=0", admin))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badDays.StatusCode);
+        }
+
+        // The SCIM credential is not an admin token.
+        using var scimSecret = await GetAsync("admin/v1/access-review", _scenario.Secret.Secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, scimSecret.StatusCode);
+    }
+
+    private static string Join(JsonElement array) => string.Join(",", array.EnumerateArray().Select(e => e.GetString()));
+}
