@@ -40,6 +40,7 @@ internal sealed partial class DirectoryMiddleware
         }
 
         var governance = agency.Governance;
+        var tokenRoles = caller.Roles;
         List<string>? extraRoles = null;
         if (caller.Kind == CallerKind.Workload)
         {
@@ -114,11 +115,12 @@ internal sealed partial class DirectoryMiddleware
         }
         finally
         {
-            Record(context, feature);
+            Record(context, feature, tokenRoles);
         }
     }
 
-    private void Record(HttpContext context, GatewayRequestFeature feature)
+    /// <param name="tokenRoles">The roles the token itself carried (directory and workload-config roles are derived again at review time).</param>
+    private void Record(HttpContext context, GatewayRequestFeature feature, IReadOnlyList<string> tokenRoles)
     {
         if (feature.Model is null || feature.Caller is not { } caller)
         {
@@ -137,7 +139,7 @@ internal sealed partial class DirectoryMiddleware
 
         var allowed = feature.DenialCode is null && context.Response.StatusCode < 400;
         _store.RecordActivity(caller.Agency, new ActivityRecord(
-            caller.SubjectId, caller.Kind, caller.UserName, caller.ClientAppId, feature.Model.Name, caller.Roles,
+            caller.SubjectId, caller.Kind, caller.UserName, caller.ClientAppId, feature.Model.Name, tokenRoles,
             feature.Usage?.TotalTokens ?? 0, _time.GetUtcNow(), allowed, feature.DenialCode, blocked));
     }
 

@@ -5,15 +5,21 @@ using static AiGateway.IntegrationTests.Scim.ScimHttp;
 
 namespace AiGateway.IntegrationTests.Scim;
 
+/// <summary>The conformance suite on the embedded (single-node, file-backed) directory.</summary>
+public sealed class EmbeddedScimConformanceTests() : ScimConformanceTests(redis: false);
+
+/// <summary>The same suite on the Redis directory shared by replicas (Lua scripts keep indexes and memberships atomic).</summary>
+public sealed class RedisScimConformanceTests() : ScimConformanceTests(redis: true);
+
 /// <summary>SCIM 2.0 against the running gateway with the payloads Microsoft Entra provisioning and Okta send (issue #7).</summary>
-public sealed class ScimConformanceTests : IAsyncLifetime
+public abstract class ScimConformanceTests(bool redis) : IAsyncLifetime
 {
     private DirectoryScenario _scenario = null!;
     private HttpClient _scim = null!;
 
     public async Task InitializeAsync()
     {
-        _scenario = await DirectoryScenario.StartAsync();
+        _scenario = await DirectoryScenario.StartAsync(redis: redis);
         _scim = _scenario.Scim();
     }
 
