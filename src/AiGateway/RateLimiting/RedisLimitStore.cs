@@ -298,10 +298,12 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return new LimitCheck(true, new LimitReservation(lease, scopes, tokens, costMicros, second, values[2], values[3], Local: false), headroom);
     }
 
+    // Reconciliation happens after the answer: nothing waits for Redis to confirm it (fire-and-forget, still ordered on
+    // the connection), so the check before forwarding stays the request's only Redis round trip.
     private Task CommitSlotAsync(LimitReservation reservation, long deltaTokens, long deltaCost) =>
-        RunAsync(s_commit, Keys(reservation.Scopes), [reservation.BucketSecond, reservation.Day, reservation.Month, deltaTokens, deltaCost, reservation.LeaseId]);
+        RunAsync(s_commit, Keys(reservation.Scopes), [reservation.BucketSecond, reservation.Day, reservation.Month, deltaTokens, deltaCost, reservation.LeaseId], CommandFlags.FireAndForget);
 
-    private async Task<RedisResult> RunAsync(LuaScript script, RedisKey[] keys, RedisValue[] args)
+    private async Task<RedisResult> RunAsync(LuaScript script, RedisKey[] keys, RedisValue[] args, CommandFlags flags = CommandFlags.None)
     {
         var now = Environment.TickCount64;
         var openUntil = Volatile.Read(ref _openUntilTicks);
@@ -319,7 +321,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         try
         {
             // StackExchange.Redis sends EVALSHA for a script it has seen before and reloads it on NOSCRIPT.
-            var result = await _redis.GetDatabase().ScriptEvaluateAsync(script.ExecutableScript, keys, args);
+            var result = await _redis.GetDatabase().ScriptEvaluateAsync(script.ExecutableScript, keys, args, flags);
             if (openUntil != 0)
             {
                 Volatile.Write(ref _openUntilTicks, 0);

@@ -19,20 +19,51 @@ internal sealed class TokenCounter
     private readonly Lazy<Tokenizer> _o200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private readonly Lazy<Tokenizer> _cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
 
+    /// <summary>
+    /// Text tokenized exactly per request. Beyond it, the rest is counted at the characters-per-token ratio measured
+    /// on the tokenized part: the reservation of a 32 KiB prompt then costs what an 8 KiB one does (the tokenizer
+    /// was ~60% of the gateway's CPU on 32 KiB prompts), while still reflecting this prompt's language and content.
+    /// </summary>
+    internal const int ExactCharacters = 8 * 1024;
+
     public int CountPrompt(LlmRequest request, ModelRoute model)
     {
         var tokenizer = TokenizerFor(model);
         var tokens = 0;
         var lastMessage = -1;
         var messages = 0;
+        var exactChars = 0;
+        var exactTokens = 0;
+        long sampledOutChars = 0;
         foreach (var segment in request.Segments)
         {
-            tokens += tokenizer is null ? Estimate(segment.Text.Length, model.Api) : tokenizer.CountTokens(segment.Text);
+            if (tokenizer is null)
+            {
+                tokens += Estimate(segment.Text.Length, model.Api);
+            }
+            else if (exactChars < ExactCharacters)
+            {
+                var take = Math.Min(segment.Text.Length, ExactCharacters - exactChars);
+                var counted = tokenizer.CountTokens(segment.Text.AsSpan(0, take));
+                exactChars += take;
+                exactTokens += counted;
+                tokens += counted;
+                sampledOutChars += segment.Text.Length - take;
+            }
+            else
+            {
+                sampledOutChars += segment.Text.Length;
+            }
             if (segment.MessageIndex != lastMessage)
             {
                 lastMessage = segment.MessageIndex;
                 messages++;
             }
+        }
+
+        if (sampledOutChars > 0)
+        {
+            tokens += (int)Math.Min(int.MaxValue / 2, (long)Math.Ceiling(sampledOutChars * (double)Math.Max(1, exactTokens) / Math.Max(1, exactChars)));
         }
 
         if (request.Endpoint.Operation == ApiOperation.Embeddings)
