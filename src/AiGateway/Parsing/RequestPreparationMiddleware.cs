@@ -32,7 +32,19 @@ internal sealed class RequestPreparationMiddleware
             return;
         }
 
-        var body = await RequestBody.ReadAsync(context.Request, config.RequestLimits.MaxBodyBytes, context.RequestAborted);
+        RequestBody? body;
+        try
+        {
+            body = await RequestBody.ReadAsync(context.Request, config.RequestLimits.MaxBodyBytes, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Malformed framing (bad chunk size, truncated chunk) is the client's fault: 400, not the catch-all 500.
+            context.Response.Headers.Connection = "close";
+            await context.RejectAsync(GatewayError.InvalidRequest($"The request body is malformed ({ex.StatusCode})."));
+            return;
+        }
+
         if (body is null)
         {
             context.Response.Headers.Connection = "close"; // the rest of an oversized body is not read
