@@ -88,6 +88,18 @@ public sealed class HealthEndpointTests
         Assert.Equal(["after-probes"], s.ReadJournalEvents().Select(AuditScenario.UserAgentOf));
     }
 
+    [Fact]
+    public async Task Probe_command_exits_0_when_live_1_when_down_and_2_for_a_non_loopback_url()
+    {
+        await using var simulator = await SimulatorServer.StartAsync();
+        await using var s = await GatewayScenario.StartAsync(ConfigJson.Gateway(simulator.BaseAddress));
+        var live = new Uri(s.Gateway.BaseAddress, "healthz/live").AbsoluteUri;
+        Assert.Equal(0, await AiGateway.Health.ProbeCommand.RunAsync([live], TextWriter.Null));
+        Assert.Equal(1, await AiGateway.Health.ProbeCommand.RunAsync([$"http://127.0.0.1:{FreePort.Get()}/healthz/live"], TextWriter.Null));
+        Assert.Equal(1, await AiGateway.Health.ProbeCommand.RunAsync([new Uri(s.Gateway.BaseAddress, "v1/models").AbsoluteUri], TextWriter.Null)); // 401 is not healthy
+        Assert.Equal(2, await AiGateway.Health.ProbeCommand.RunAsync(["http://example.com/healthz/live"], TextWriter.Null));
+    }
+
     private static async Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(TestGateway gateway, string path, HttpStatusCode expected)
     {
         (HttpStatusCode Status, string Body) last = default;
