@@ -28,6 +28,16 @@ internal static class DirectoryServiceCollectionExtensions
     public static void MapScim(this IEndpointRouteBuilder app)
     {
         app.Map("/scim/v2/{agency}/{**rest}", context => context.RequestServices.GetRequiredService<ScimEndpoints>().HandleAsync(context));
+
+        // A demo secret (generateWhenUnset) is created at start-up so the operator can read it before the IdP calls.
+        var credentials = app.ServiceProvider.GetRequiredService<ScimCredentials>();
+        foreach (var agency in app.ServiceProvider.GetRequiredService<GatewayConfigStore>().Current.Agencies.Values)
+        {
+            if (agency.Governance.GenerateScimToken)
+            {
+                credentials.Current(agency);
+            }
+        }
     }
 
     private static string ReadSecret(CredentialReference reference, string configDirectory) =>
