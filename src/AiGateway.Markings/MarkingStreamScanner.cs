@@ -4,9 +4,12 @@ using AiGateway.Markings.Scanning;
 namespace AiGateway.Markings;
 
 /// <summary>
-/// Scans a streamed text chunk by chunk. Text since the last line break is held back (at most
-/// <see cref="MaxHoldBackChars"/> characters) and rescanned with the next chunk, so a marking split across chunks
-/// is found. Not thread-safe: one instance per stream.
+/// Scans a streamed text chunk by chunk. Only the shortest suffix that could still become (part of) a marking is
+/// held back (<see cref="HoldBackChars"/>, at most <see cref="MaxHoldBackChars"/>; see <see cref="StreamHoldBack"/>
+/// for the rule); everything before it is final and may be released. The unfinished line is kept and rescanned
+/// with the next chunk (as context: the matcher sees the same line as a one-shot scan), so a marking split across
+/// chunks is found, and a finding is reported as soon as the text it starts in is released. Not thread-safe: one
+/// instance per stream.
 /// </summary>
 public sealed class MarkingStreamScanner
 {
@@ -16,6 +19,9 @@ public sealed class MarkingStreamScanner
     // When the current line is longer than the hold-back, only its tail is kept: long enough for any marking.
     private const int TailHoldBack = 128;
 
+    // Longest context kept for rescanning a long line (only a long token makes it exceed the hold-back).
+    private const int MaxContextChars = 512;
+
     private readonly ScanEngine _engine;
     private readonly int _segment;
     private char[] _buffer = new char[256];
@@ -23,6 +29,8 @@ public sealed class MarkingStreamScanner
     private int _bufferStart;
     private bool _bufferAtLineStart = true;
     private int _emitFloor;
+    private int _holdBack;
+    private int _released;
     private int _decodedBudget;
     private bool _completed;
 
@@ -34,7 +42,7 @@ public sealed class MarkingStreamScanner
     }
 
     /// <summary>How many trailing characters received so far are not yet safe to release (never more than <see cref="MaxHoldBackChars"/>).</summary>
-    public int HoldBackChars => _length;
+    public int HoldBackChars => _holdBack;
 
     /// <summary>Adds a chunk; returns the findings that became certain with it (offsets from the start of the stream).</summary>
     /// <param name="chunk">The next chunk of the stream.</param>
@@ -53,8 +61,12 @@ public sealed class MarkingStreamScanner
 
         chunk.CopyTo(_buffer.AsSpan(_length));
         _length += chunk.Length;
-        var (keepStart, keepAtLineStart) = HoldBackStart();
-        var result = ScanBuffer(endIsLineEnd: false, releaseBefore: keepStart);
+        var (release, lineStart, keepStart, keepAtLineStart) = HoldBackStart();
+        var found = Scan(endIsLineEnd: false);
+        release = HoldWholeBase64Line(found, release, lineStart, keepStart);
+        var result = Emit(found, release);
+        _released = _bufferStart + release;
+        _holdBack = _length - release;
         KeepFrom(keepStart, keepAtLineStart);
         return result;
     }
@@ -67,28 +79,56 @@ public sealed class MarkingStreamScanner
             return MarkingScanResult.None;
         }
 
-        var result = _length == 0 ? MarkingScanResult.None : ScanBuffer(endIsLineEnd: true, releaseBefore: _length);
+        var result = _length == 0 ? MarkingScanResult.None : Emit(Scan(endIsLineEnd: true), _length);
         _bufferStart += _length;
         _length = 0;
+        _holdBack = 0;
         _completed = true;
         return result;
     }
 
-    // Findings that start in the held-back text are not yet certain (the rest of the line may still change them);
-    // they are found again, complete, by the next scan.
-    private MarkingScanResult ScanBuffer(bool endIsLineEnd, int releaseBefore)
+    private List<MarkingFinding>? Scan(bool endIsLineEnd)
     {
         var sink = new FindingSink(_segment, _decodedBudget);
         _engine.Scan(_buffer.AsSpan(0, _length), _bufferAtLineStart, endIsLineEnd, ref sink, depth: 0);
         _decodedBudget = sink.DecodedBudget;
-        if (sink.Findings is null)
+        sink.Findings?.Sort(static (x, y) => x.Offset.CompareTo(y.Offset));
+        return sink.Findings;
+    }
+
+    // A line that is one base64 token so far is decoded as a whole ("wholly base64" text), and whatever follows on
+    // the line may undo that: such a finding is certain only at the line end, so the line stays held until then.
+    private int HoldWholeBase64Line(List<MarkingFinding>? found, int release, int lineStart, int keepStart)
+    {
+        if (found is null)
+        {
+            return release;
+        }
+
+        foreach (var f in found)
+        {
+            if (f.InDecodedContent && f.Offset >= lineStart && f.Offset >= keepStart && f.Offset < release
+                && _length - f.Offset <= MaxHoldBackChars && f.Offset >= _released - _bufferStart
+                && _buffer.AsSpan(lineStart, _length - lineStart).Trim().IndexOfAny(' ', '\t') < 0)
+            {
+                return f.Offset;
+            }
+        }
+
+        return release;
+    }
+
+    // Findings that start in the held-back text are not yet certain (more text may still change them); they are
+    // found again, complete, by the next scan.
+    private MarkingScanResult Emit(List<MarkingFinding>? found, int releaseBefore)
+    {
+        if (found is null)
         {
             return MarkingScanResult.None;
         }
 
-        sink.Findings.Sort(static (x, y) => x.Offset.CompareTo(y.Offset));
         List<MarkingFinding>? emitted = null;
-        foreach (var f in sink.Findings)
+        foreach (var f in found)
         {
             var absolute = _bufferStart + f.Offset;
             if (f.Offset >= releaseBefore)
@@ -108,25 +148,88 @@ public sealed class MarkingStreamScanner
         return MarkingScanResult.From(emitted);
     }
 
-    private (int Start, bool AtLineStart) HoldBackStart()
+    // Release point: where the held-back suffix starts (StreamHoldBack, capped). Keep point: where the rescanned
+    // context starts: the current line (or, on a line longer than the cap, its tail), and never after the release
+    // point. Releasing never moves backwards.
+    private (int Release, int LineStart, int Keep, bool KeepAtLineStart) HoldBackStart()
     {
         var text = _buffer.AsSpan(0, _length);
         var lastNewLine = text.LastIndexOf('\n');
-        var keepStart = lastNewLine + 1;
-        var atLineStart = lastNewLine >= 0 || _bufferAtLineStart;
+        var lineStart = lastNewLine + 1;
+        var lineStartReal = lastNewLine >= 0 || _bufferAtLineStart;
+
+        var keepStart = lineStart;
+        var atLineStart = lineStartReal;
         if (_length - keepStart > MaxHoldBackChars)
         {
-            keepStart = _length - TailHoldBack;
-            var space = text.Slice(keepStart, 32).IndexOfAny(' ', '\t');
-            if (space >= 0)
-            {
-                keepStart += space + 1;
-            }
-
-            atLineStart = false;
+            keepStart = KeepTailStart(text, lineStart);
+            atLineStart = keepStart == lineStart && lineStartReal;
         }
 
-        return (keepStart, atLineStart);
+        var release = StreamHoldBack.SafeEnd(text, lineStart, lineStartReal);
+        if (release == StreamHoldBack.Unbounded)
+        {
+            release = _length <= MaxHoldBackChars ? 0 : TailStart(text);
+        }
+        else if (_length - release > MaxHoldBackChars)
+        {
+            release = TailStart(text);
+        }
+
+        // Already released text stays released (the previous release point is at or after the buffer start).
+        release = Math.Max(release, _released - _bufferStart);
+        if (release < keepStart)
+        {
+            // A held run longer than the kept tail of a long line.
+            keepStart = ContextStart(text, release, lineStart);
+            atLineStart = keepStart == lineStart && lineStartReal;
+        }
+
+        return (release, lineStart, keepStart, atLineStart);
+    }
+
+    // The rescanned context of a long line starts where the text before it cannot change how the matcher reads
+    // what follows (ContextStart), so a rescan finds exactly what a one-shot scan finds there.
+    private int KeepTailStart(ReadOnlySpan<char> text, int lineStart) => ContextStart(text, TailStart(text), lineStart);
+
+    // The nearest position at or before p (at most MaxContextChars back) that is the line start, or follows white
+    // space that follows a word of two or more letters or digits: then no spaced-letter run ("x S E C"), HTML
+    // reference, base64 run or "//" reaches across it. Falls back to p.
+    private int ContextStart(ReadOnlySpan<char> text, int p, int lineStart)
+    {
+        var limit = Math.Max(lineStart, _length - MaxContextChars);
+        for (var k = p; k >= limit; k--)
+        {
+            if (k == lineStart)
+            {
+                return k;
+            }
+
+            if (text[k - 1] is not (' ' or '\t'))
+            {
+                continue;
+            }
+
+            var q = k - 1;
+            while (q > lineStart && text[q - 1] is ' ' or '\t')
+            {
+                q--;
+            }
+
+            if (q - 2 >= lineStart && char.IsLetterOrDigit(text[q - 1]) && char.IsLetterOrDigit(text[q - 2]))
+            {
+                return k;
+            }
+        }
+
+        return p;
+    }
+
+    private int TailStart(ReadOnlySpan<char> text)
+    {
+        var start = _length - TailHoldBack;
+        var space = text.Slice(start, 32).IndexOfAny(' ', '\t');
+        return space >= 0 ? start + space + 1 : start;
     }
 
     private void KeepFrom(int keepStart, bool atLineStart)
