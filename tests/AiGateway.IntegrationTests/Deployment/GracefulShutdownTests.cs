@@ -40,9 +40,9 @@ public sealed class GracefulShutdownTests
         await using var gateway = await GatewayChildProcess.StartAsync(config, data, "--Gateway:DrainSeconds", "30");
         try
         {
-            // Streams of 30 chunks 100 ms apart: about 3 s each, so they are mid-flight when SIGTERM arrives.
+            // Streams of 60 chunks 100 ms apart: about 6 s each, so they are mid-flight when SIGTERM arrives even on a busy machine.
             const int Streams = 4;
-            const int Chunks = 30;
+            const int Chunks = 60;
             using var client = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
             var readers = new List<Task<string>>();
             var firstChunks = new List<Task>();

@@ -44,7 +44,7 @@ public sealed class InfrastructureFaultTests
             agencyExtra: """, "limits": { "perCaller": { "requestsPerMinute": 100000 }, "onStoreFailure": "fail-closed" }""");
         var agents = new List<string>();
 
-        var during = await LoadWithFaultAsync(s, agents, "redis-kill-", 40, "\"delay_ms\": 50", redis.KillAsync);
+        var during = await LoadWithFaultAsync(s, agents, "redis-kill-", 60, "\"delay_ms\": 100", redis.KillAsync);
         FaultScenario.AssertCleanErrors(during, HttpStatusCode.ServiceUnavailable);
         Assert.Contains(during, o => o.Status == HttpStatusCode.ServiceUnavailable);
 
