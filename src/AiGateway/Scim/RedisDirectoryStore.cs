@@ -282,12 +282,22 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
     {
         var p = Dir(agency);
         var ids = await Run(() => Db.SortedSetRangeByRankAsync(p + "groups"));
-        var list = new List<DirectoryGroup>(ids.Length);
+        var batch = Db.CreateBatch();
+        var reads = new List<(string Id, Task<RedisValue[]> Head, Task<HashEntry[]> Members)>(ids.Length);
         foreach (var id in ids)
         {
-            if (await GetGroupAsync(agency, id.ToString(), cancel) is { } group)
+            reads.Add((id.ToString(), batch.HashGetAsync(p + "g:" + id, ["j", "v", "c", "m", "dn", "ext"]), batch.HashGetAllAsync(p + "gmd:" + id)));
+        }
+
+        batch.Execute();
+        var list = new List<DirectoryGroup>(ids.Length);
+        foreach (var (id, head, members) in reads)
+        {
+            var v = await Run(() => head);
+            var m = await Run(() => members);
+            if (!v[0].IsNull)
             {
-                list.Add(group);
+                list.Add(ToGroup(id, v, m));
             }
         }
 
@@ -383,10 +393,20 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
     {
         var p = Act(agency);
         var subjects = await Run(() => Db.SortedSetRangeByRankAsync(p + "seen"));
-        var list = new List<SubjectActivity>(subjects.Length);
+        var batch = Db.CreateBatch();
+        var reads = new List<Task<HashEntry[]>>(subjects.Length);
         foreach (var subject in subjects)
         {
-            var fields = await Run(() => Db.HashGetAllAsync(p + "s:" + subject));
+            reads.Add(batch.HashGetAllAsync(p + "s:" + subject));
+        }
+
+        batch.Execute();
+        var list = new List<SubjectActivity>(subjects.Length);
+        for (var i = 0; i < subjects.Length; i++)
+        {
+            var subject = subjects[i];
+            var read = reads[i];
+            var fields = await Run(() => read);
             if (fields.Length == 0)
             {
                 continue;
