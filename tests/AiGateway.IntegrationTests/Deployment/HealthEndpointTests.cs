@@ -88,6 +88,25 @@ public sealed class HealthEndpointTests
         Assert.Equal(["after-probes"], s.ReadJournalEvents().Select(AuditScenario.UserAgentOf));
     }
 
+    [Theory]
+    [InlineData("GET", "healthz")]
+    [InlineData("GET", "healthz/other")]
+    [InlineData("GET", "healthz/ready/../../v1/models")]
+    [InlineData("POST", "healthz/ready")]
+    [InlineData("DELETE", "healthz/live")]
+    public async Task Other_requests_under_healthz_never_get_a_500_or_reach_a_model(string method, string path)
+    {
+        await using var simulator = await SimulatorServer.StartAsync();
+        await using var s = await GatewayScenario.StartAsync(ConfigJson.Gateway(simulator.BaseAddress));
+        using var client = s.Gateway.CreateClient();
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.True((int)response.StatusCode is 200 or 401 or 404 or 405 or 503, $"{method} {path}: {(int)response.StatusCode}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("gpt-4o-mini", body, StringComparison.Ordinal);
+        Assert.Empty(simulator.ReceivedRequests);
+    }
+
     [Fact]
     public async Task Probe_command_exits_0_when_live_1_when_down_and_2_for_a_non_loopback_url()
     {
