@@ -91,6 +91,30 @@ public sealed partial class DockerfileTests
         }
     }
 
+    [Fact]
+    public void Restore_layer_copies_every_project_the_gateway_references()
+    {
+        // A project added to the gateway but not to the restore layer would make `dotnet restore` in the image fail.
+        var pending = new Queue<string>(["src/AiGateway/AiGateway.csproj"]);
+        var seen = new HashSet<string>();
+        while (pending.Count > 0)
+        {
+            var project = pending.Dequeue();
+            if (!seen.Add(project))
+            {
+                continue;
+            }
+
+            Assert.Contains(Instructions("COPY"), c => c.StartsWith(project + " ", StringComparison.Ordinal));
+            var xml = System.Xml.Linq.XDocument.Load(RepositoryFiles.PathOf(project));
+            foreach (var reference in xml.Descendants("ProjectReference"))
+            {
+                var path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(RepositoryFiles.PathOf(project))!, reference.Attribute("Include")!.Value.Replace('\\', '/')));
+                pending.Enqueue(Path.GetRelativePath(RepositoryFiles.Root, path).Replace('\\', '/'));
+            }
+        }
+    }
+
     [GeneratedRegex(@"^\$\{?(\w+)\}?$")]
     private static partial Regex ArgReference();
 
