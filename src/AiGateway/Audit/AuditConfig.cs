@@ -56,6 +56,12 @@ public sealed record AgencyAuditConfig
 {
     /// <summary><c>fail-closed</c> (default: 503 for new requests while audit cannot be recorded) or <c>fail-open</c> (serve, count, alert).</summary>
     public string OnFailure { get; init; } = "fail-closed";
+
+    /// <summary>
+    /// Record prompt and answer text in the separate content journal (<c>&lt;journal dir&gt;-content/</c>), keyed by the
+    /// audit event id. Default false: no text is kept anywhere.
+    /// </summary>
+    public bool CaptureContent { get; init; }
 }
 
 /// <summary>What an agency wants when audit events cannot be recorded.</summary>

@@ -103,6 +103,9 @@ internal sealed class AuditEvent
 
     public double? TimeToFirstByteMs { get; init; }
 
+    /// <summary>Prompt and answer text, only for an agency with <c>audit.captureContent</c>; written to the content journal alone.</summary>
+    public AuditContent? Content { get; init; }
+
     /// <summary>Builds the event of a finished request.</summary>
     public static AuditEvent Capture(HttpContext context, GatewayRequestFeature feature, long endTimestamp, TimeProvider time)
     {
@@ -167,6 +170,7 @@ internal sealed class AuditEvent
             TotalMs = total,
             UpstreamMs = upstreamMs,
             TimeToFirstByteMs = ttfb,
+            Content = AuditContent.Capture(feature),
         };
     }
 

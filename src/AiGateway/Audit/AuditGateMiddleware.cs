@@ -25,14 +25,18 @@ internal sealed partial class AuditGateMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_recorder.IsAvailable)
+        var feature = context.GetGatewayFeature();
+        var agency = feature.Caller?.Agency;
+        var agencyPolicy = agency is not null && feature.Config.Agencies.TryGetValue(agency, out var a) ? a : null;
+
+        // Only an agency that opted in (audit.captureContent) has its prompt and answer text kept, for the content journal.
+        feature.CaptureContent = agencyPolicy?.AuditCaptureContent ?? false;
+        if (_recorder.IsAvailable && (!feature.CaptureContent || _recorder.IsContentAvailable))
         {
             return _next(context);
         }
 
-        var feature = context.GetGatewayFeature();
-        var agency = feature.Caller?.Agency;
-        var policy = agency is not null && feature.Config.Agencies.TryGetValue(agency, out var a) ? a.AuditOnFailure : AuditFailurePolicy.FailClosed;
+        var policy = agencyPolicy?.AuditOnFailure ?? AuditFailurePolicy.FailClosed;
         if (policy == AuditFailurePolicy.FailOpen)
         {
             _metrics.AuditFailOpenServed(agency!);

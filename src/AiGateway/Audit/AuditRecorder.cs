@@ -30,6 +30,10 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     private readonly Lock _signalLock = new();
     private TaskCompletionSource _flushed = NewSignal();
     private AuditJournal? _journal;
+    private readonly List<AuditEvent> _contentPending = []; // written to the audit journal, not yet to the content journal
+    private AuditJournal? _contentJournal;
+    private ArrayBufferWriter<byte>? _contentBuffer;
+    private volatile bool _contentAvailable = true;
     private AuditOtlpExporter? _otlp;
     private Task? _loop;
     private volatile bool _journalAvailable;
@@ -53,6 +57,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         _time = time;
         _logger = logger;
         JournalDirectory = ResolveJournalDirectory(settings, dataDirectory);
+        ContentJournalDirectory = JournalDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + "-content";
         _channel = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(settings.QueueCapacity)
         {
             SingleReader = true,
@@ -69,6 +74,12 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
     /// <summary>Where the journal is written.</summary>
     public string JournalDirectory { get; }
+
+    /// <summary>Where the prompt and answer text of agencies with <c>audit.captureContent</c> is written (created on first use).</summary>
+    public string ContentJournalDirectory { get; }
+
+    /// <summary>False while captured content cannot be written to the content journal (fail-closed agencies that capture content are then refused).</summary>
+    public bool IsContentAvailable => _contentAvailable;
 
     /// <summary>False while audit events cannot be made durable (journal failing, or queue full).</summary>
     public bool IsAvailable => _journalAvailable && _channel.Reader.Count < _settings.QueueCapacity;
@@ -160,6 +171,11 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
             }
         }
 
+        if (_loop is null || _loop.IsCompleted)
+        {
+            DrainContent();
+        }
+
         CloseJournal();
         _otlp?.Dispose();
         _otlp = null;
@@ -191,6 +207,125 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.JournalWriteFailed(_logger, JournalDirectory, ex);
+        }
+
+        var content = Interlocked.Exchange(ref _contentJournal, null);
+        try
+        {
+            content?.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.JournalWriteFailed(_logger, ContentJournalDirectory, ex);
+        }
+    }
+
+    /// <summary>Takes the content of events just made durable in the audit journal (bounded like the queue; beyond it content is dropped).</summary>
+    private void QueueContent(List<AuditEvent> batch)
+    {
+        foreach (var e in batch)
+        {
+            if (e.Content is null)
+            {
+                continue;
+            }
+
+            if (_contentPending.Count >= _settings.QueueCapacity)
+            {
+                Interlocked.Increment(ref _dropped);
+                _metrics.AuditDropped();
+                Log.AuditEventDropped(_logger, e.RequestId, AuditEvent.DecisionName(e.Decision));
+                continue;
+            }
+
+            _contentPending.Add(e);
+        }
+    }
+
+    /// <summary>Writes pending content to the content journal (a second <see cref="AuditJournal"/>: same chain and signed checkpoints); kept for a retry on failure.</summary>
+    private bool TryWriteContent()
+    {
+        if (_contentPending.Count == 0)
+        {
+            return TryCheckpointContent();
+        }
+
+        AuditJournal? journal = _contentJournal;
+        try
+        {
+            if (journal is null)
+            {
+                var (key, _, _) = AuditSigningKey.Resolve(_settings, _dataDirectory);
+                journal = new AuditJournal(ContentJournalDirectory, key, _settings.RotationBytes, _settings.RotationInterval, _time);
+                journal.Open();
+                _contentJournal = journal;
+                Log.JournalOpened(_logger, journal.CurrentFile ?? ContentJournalDirectory);
+            }
+
+            var buffer = _contentBuffer ??= new ArrayBufferWriter<byte>(16 * 1024);
+            foreach (var e in _contentPending)
+            {
+                buffer.ResetWrittenCount();
+                AuditContent.Write(e, e.Content!, buffer);
+                journal.Append(buffer.WrittenSpan);
+            }
+
+            journal.Flush();
+            _contentPending.Clear();
+            if (!_contentAvailable)
+            {
+                _contentAvailable = true;
+                Log.JournalRecovered(_logger, ContentJournalDirectory);
+            }
+
+            return TryCheckpointContent();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            journal?.Abandon();
+            _contentJournal = null;
+            _metrics.AuditJournalFailed();
+            if (_contentAvailable)
+            {
+                Log.JournalUnavailable(_logger, ContentJournalDirectory, ex);
+            }
+
+            _contentAvailable = false;
+            return false;
+        }
+    }
+
+    private bool TryCheckpointContent()
+    {
+        if (_contentJournal is not { } journal || journal.EventsSinceCheckpoint == 0 || _time.GetUtcNow() - journal.LastCheckpoint < _settings.CheckpointInterval)
+        {
+            return true;
+        }
+
+        try
+        {
+            journal.Checkpoint("interval");
+            journal.Flush();
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            journal.Abandon();
+            _contentJournal = null;
+            _metrics.AuditJournalFailed();
+            Log.JournalUnavailable(_logger, ContentJournalDirectory, ex);
+            _contentAvailable = false;
+            return false;
+        }
+    }
+
+    /// <summary>At shutdown, after the loop: one last attempt for content that could not be written.</summary>
+    private void DrainContent()
+    {
+        if (_contentPending.Count > 0 && !TryWriteContent())
+        {
+            Log.AuditEventsLost(_logger, _contentPending.Count, ContentJournalDirectory);
+            _contentPending.Clear();
         }
     }
 
@@ -285,6 +420,8 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
             if (TryWriteBatch(batch, buffer))
             {
+                QueueContent(batch);
+                TryWriteContent();
                 Interlocked.Add(ref _recorded, batch.Count);
                 batch.Clear();
                 exported = 0;
@@ -359,6 +496,27 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     /// <summary>How long the idle loop may sleep: until a checkpoint is due for unsealed events, or the next reopen attempt.</summary>
     private TimeSpan IdleTimeout()
     {
+        var main = MainIdleTimeout();
+        TimeSpan content;
+        if (_contentPending.Count > 0)
+        {
+            content = s_retryDelay;
+        }
+        else if (_contentJournal is { EventsSinceCheckpoint: > 0 } contentJournal)
+        {
+            var due = contentJournal.LastCheckpoint + _settings.CheckpointInterval - _time.GetUtcNow();
+            content = due > TimeSpan.Zero ? due : TimeSpan.Zero;
+        }
+        else
+        {
+            return main;
+        }
+
+        return main == Timeout.InfiniteTimeSpan || content < main ? content : main;
+    }
+
+    private TimeSpan MainIdleTimeout()
+    {
         if (_journal is not { } journal)
         {
             return s_retryDelay;
@@ -375,6 +533,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
     private void OnTimer()
     {
+        TryWriteContent();
         if (_journal is null)
         {
             TryOpenJournal();

@@ -403,6 +403,7 @@ internal static class GatewayConfigLoader
                 GroupRoles = groups.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 Inspection = inspection,
                 AuditOnFailure = auditOnFailure,
+                AuditCaptureContent = agency.Audit.CaptureContent,
                 Limits = limits with { AdminRoles = governance.AdminRoles },
                 Governance = governance,
             };

@@ -95,6 +95,9 @@ internal sealed class AgencyPolicy
     /// <summary>fail-closed (default) or fail-open when audit events cannot be recorded.</summary>
     public Audit.AuditFailurePolicy AuditOnFailure { get; init; }
 
+    /// <summary>audit.captureContent: prompt and answer text of this agency's requests go to the separate content journal.</summary>
+    public bool AuditCaptureContent { get; init; }
+
     public required RateLimiting.AgencyLimits Limits { get; init; }
 
     /// <summary>SCIM, directory mode, group roles, workloads and admin roles.</summary>

@@ -188,14 +188,30 @@ internal sealed class AnswerInspectionStream : Stream
         feature.UpstreamWaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - feature.UpstreamSendTimestamp;
 
         _usage.Read(_buffer!.WrittenSpan);
+        List<string>? texts = null;
+        if (feature.CaptureContent)
+        {
+            // The agency opted in to the content journal (audit.captureContent): keep the answer text, bounded.
+            texts = [];
+            AnswerText.Collect(_buffer.WrittenSpan, texts);
+            foreach (var text in texts)
+            {
+                feature.AppendAnswerContent(text);
+            }
+        }
+
         if (!_inspect)
         {
             await _inner.WriteAsync(_buffer.WrittenMemory, cancellationToken);
             return;
         }
 
-        var texts = new List<string>();
-        AnswerText.Collect(_buffer!.WrittenSpan, texts);
+        if (texts is null)
+        {
+            texts = [];
+            AnswerText.Collect(_buffer!.WrittenSpan, texts);
+        }
+
         var result = _scanner.Scan(texts);
         _findings.AddRange(result.Findings);
         var outcome = InspectionOutcome.Decide(result, _ceiling, _policy);
@@ -248,6 +264,7 @@ internal sealed class AnswerInspectionStream : Stream
             {
                 _textChars += text.Length;
                 _feature.AnswerCharacters = _textChars;
+                _feature.AppendAnswerContent(text);
                 if (_inspect && await CheckAsync(_streamScanner!.Append(text), cancellationToken))
                 {
                     return;

@@ -69,6 +69,38 @@ internal sealed class GatewayRequestFeature
 
     /// <summary>Time spent waiting for upstreams (all attempts), in Stopwatch ticks: excluded from the gateway's own overhead.</summary>
     public long UpstreamWaitTicks { get; set; }
+
+    /// <summary>Most answer characters kept for the content journal; the rest is cut and marked truncated.</summary>
+    public const int MaxAnswerContentChars = 1024 * 1024;
+
+    /// <summary>The caller's agency has <c>audit.captureContent</c>: prompt and answer text go to the content journal (set by the audit gate).</summary>
+    public bool CaptureContent { get; set; }
+
+    /// <summary>Answer text kept for the content journal; null unless <see cref="CaptureContent"/>.</summary>
+    public System.Text.StringBuilder? AnswerContent { get; private set; }
+
+    /// <summary>True when the answer text exceeded <see cref="MaxAnswerContentChars"/> and was cut.</summary>
+    public bool AnswerContentTruncated { get; private set; }
+
+    /// <summary>Keeps answer text for the content journal, bounded; does nothing unless the agency captures content.</summary>
+    public void AppendAnswerContent(string text)
+    {
+        if (!CaptureContent || AnswerContentTruncated)
+        {
+            return;
+        }
+
+        AnswerContent ??= new System.Text.StringBuilder();
+        var room = MaxAnswerContentChars - AnswerContent.Length;
+        if (text.Length > room)
+        {
+            AnswerContent.Append(text, 0, room);
+            AnswerContentTruncated = true;
+            return;
+        }
+
+        AnswerContent.Append(text);
+    }
 }
 
 /// <summary>Access to the gateway feature.</summary>
