@@ -18,6 +18,21 @@ void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
 const int HarnessCore = 0, TargetCore = 1;
 // The runner itself (and with it wrk, h2load, the simulator, redis, the issuer and the OTLP sink) stays on core 0.
 Setup.Run("taskset", $"-a -c -p {HarnessCore} {Environment.ProcessId}", quiet: true);
+if (options.Ab == "audit")
+{
+    // Issue #6: there is no configuration that turns the audit journal off, by design (docs/performance.md "A/B: audit").
+    Console.Error.WriteLine("--ab audit: the gateway has no switch to disable the audit journal (deliberately: it is a security control, not an option); " +
+        "an in-process A/B is not possible without weakening it. The audit cost is measured with BenchmarkDotNet instead: " +
+        "dotnet run -c Release --project loadtests/AiGateway.Benchmarks -- --filter '*Audit*' --job short (see docs/performance.md, \"A/B: audit\").");
+    return 2;
+}
+
+if (options.Ab is not null && options.Ab != "limits")
+{
+    Console.Error.WriteLine($"--ab {options.Ab}: unknown; use --ab limits");
+    return 2;
+}
+
 if (!options.NoInstall)
 {
     Setup.EnsureTools(repo, options.Targets.Contains("portkey"));
@@ -25,7 +40,7 @@ if (!options.NoInstall)
 
 if (!options.NoBuild)
 {
-    foreach (var project in new[] { "src/AiGateway", "src/LlmSimulator", "loadtests/AiGateway.LoadTests.YarpPlain" })
+    foreach (var project in options.Ab is not null ? ["src/AiGateway", "src/LlmSimulator"] : new[] { "src/AiGateway", "src/LlmSimulator", "loadtests/AiGateway.LoadTests.YarpPlain" })
     {
         Say($"dotnet build -c Release {project}");
         Setup.Run("dotnet", $"build -c Release -nologo -v q {project}", workingDirectory: repo);
@@ -56,7 +71,7 @@ try
 
     ChildProcess? redis = null;
     var redisPort = Net.FreePort();
-    if (options.Targets.Contains("gateway-full"))
+    if (options.Targets.Any(t => t is "gateway-full" or "gateway-limits-on" or "gateway-limits-off"))
     {
         redis = ChildProcess.Start("redis", HarnessCore, "redis-server",
             ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "20000"],
@@ -248,6 +263,16 @@ try
                      "--Logging:LogLevel:Default=Warning", .. extra],
                     Path.Combine(logs, name + (http2 ? "-h2" : "") + ".log"), environment: env);
                 break;
+            case "gateway-limits-on":
+            case "gateway-limits-off":
+                // A/B of issue #5: the same config (Redis limit store, no OTLP, inspectAnswers false) with and without per-caller limits.
+                var abDir = Path.Combine(work, name);
+                GatewayConfig.WriteLimitsAb(abDir, simUrl, issuer.Authority, Issuer.Audience, $"127.0.0.1:{redisPort}", limits: name == "gateway-limits-on");
+                process = ChildProcess.Start(name, TargetCore, "dotnet",
+                    [bin("src/AiGateway", "AiGateway.dll"), "--urls", url, "--Gateway:ConfigDirectory", Path.Combine(abDir, "config"), "--Gateway:DataDirectory", Path.Combine(abDir, "data"), "--environment", "Production",
+                     "--Logging:LogLevel:Default=Warning", .. extra],
+                    Path.Combine(logs, name + (http2 ? "-h2" : "") + ".log"), environment: env);
+                break;
             case "portkey":
                 var pk = Path.Combine(repo, "loadtests", "portkey", "node_modules", "@portkey-ai", "gateway");
                 process = ChildProcess.Start(name, TargetCore, "node", ["build/start-server.js", $"--port={port}", "--headless"], Path.Combine(logs, "portkey.log"), workingDirectory: pk,
@@ -291,6 +316,68 @@ try
         }
 
         return (process, handle);
+    }
+
+    if (options.Ab == "limits")
+    {
+        // Issue #5: both gateways run at once (both pinned to the target core; only one is loaded at a time) and
+        // their slices alternate A, B, A, B … so the machine's noise hits both alike.
+        var a = await StartTargetAsync("gateway-limits-on", http2: false);
+        var b = await StartTargetAsync("gateway-limits-off", http2: false);
+        try
+        {
+            var ab = new AbRun("limits", "gateway-limits-on", "gateway-limits-off", options.AbSlices, options.AbSeconds, ProcStats.LoadAverage());
+            var smallLoad = (TargetHandle t) => new Load(bodies["small"], t.HeadersFile);
+            Say($"A/B limits: warm-up {options.AbWarmupPairs} × ({timing.WarmupSliceSeconds} s A + {timing.WarmupSliceSeconds} s B)");
+            for (var i = 0; i < options.AbWarmupPairs; i++)
+            {
+                foreach (var t in new[] { a.Handle, b.Handle })
+                {
+                    var r = await Wrk.RunAsync(t.Url + "/v1/chat/completions", smallLoad(t), timing.Connections, 1, timing.WarmupSliceSeconds, HarnessCore, script);
+                    ab.Warmup.Add($"{t.Name} {r.RequestsPerSecond:0}");
+                    Say($"warm-up {t.Name} {r.RequestsPerSecond:0} req/s");
+                }
+            }
+
+            for (var i = 0; i < options.AbSlices; i++)
+            {
+                var pair = new List<(Measurement M, double RedisCommands, string Commands)>();
+                foreach (var t in new[] { a.Handle, b.Handle })
+                {
+                    var before = Setup.RedisCommandStats(redisPort);
+                    var m = await MeasureAsync(t, "small", "ab", smallLoad(t), timing.Connections, options.AbSeconds);
+                    var after = Setup.RedisCommandStats(redisPort);
+                    // Minus the one INFO call of the "after" sample.
+                    var diff = after.Keys.Select(k => (k, n: after[k] - before.GetValueOrDefault(k) - (k == "info" ? 1 : 0))).Where(x => x.n > 0).ToList();
+                    var total = diff.Sum(x => x.n);
+                    // Every gateway Redis call is one script (EVALSHA, or EVAL/SCRIPT on a cache miss): those are the round trips;
+                    // commandstats also counts the commands run inside the scripts.
+                    var trips = diff.Where(x => x.k is "evalsha" or "eval" or "script").Sum(x => x.n);
+                    pair.Add((m, m.Requests == 0 ? 0 : trips / (double)m.Requests,
+                        string.Join(" ", diff.OrderByDescending(x => x.n).Select(x => $"{x.k}:{(m.Requests == 0 ? 0 : x.n / (double)m.Requests):0.00}"))));
+                    Say($"  redis round trips (scripts) per request {pair[^1].RedisCommands:0.00}; commands incl. inside scripts {(m.Requests == 0 ? 0 : total / (double)m.Requests):0.00} ({pair[^1].Commands})");
+                }
+
+                ab.Pairs.Add(new AbPair(pair[0].M, pair[1].M, pair[0].RedisCommands, pair[1].RedisCommands, pair[0].Commands, pair[1].Commands));
+            }
+
+            ab.LoadAverageAtEnd = ProcStats.LoadAverage();
+            var md = ab.ToMarkdown();
+            File.WriteAllText(Path.Combine(outDir, "ab-limits.md"), md);
+            File.Copy(Path.Combine(outDir, "ab-limits.md"), Path.Combine(repo, "loadtests", "results", "latest-ab-limits.md"), overwrite: true);
+            Console.WriteLine();
+            Console.WriteLine(md);
+        }
+        finally
+        {
+            foreach (var p in new[] { a.Process, b.Process })
+            {
+                p.Dispose();
+                children.Remove(p);
+            }
+        }
+
+        return 0;
     }
 
     // direct: the simulator alone (it shares the harness core, so its closed-loop figures are a floor, not a ceiling).
@@ -374,7 +461,8 @@ return 0;
 
 internal sealed record TargetHandle(string Name, string Url, int Pid, string HeadersFile);
 
-internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List<string> Targets, List<string> Scenarios, int? Streams, Dictionary<string, string> TargetEnvironment)
+internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List<string> Targets, List<string> Scenarios, int? Streams, Dictionary<string, string> TargetEnvironment,
+    string? Ab = null, int AbSlices = 8, double AbSeconds = 15, int AbWarmupPairs = 5)
 {
     public static readonly string[] AllTargets = ["direct", "yarp-plain", "gateway-minimal", "gateway-full", "portkey"];
     public static readonly string[] AllScenarios = ["small", "large", "stream", "callers", "paced", "ttfb", "soak", "h2"];
@@ -388,7 +476,8 @@ internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
 
-        var targets = Value("--targets")?.Split(',').ToList() ?? [.. AllTargets];
+        var ab = Value("--ab");
+        var targets = ab == "limits" ? ["gateway-limits-on", "gateway-limits-off"] : Value("--targets")?.Split(',').ToList() ?? [.. AllTargets];
         var scenarios = Value("--scenarios")?.Split(',').ToList() ?? [.. AllScenarios.Where(s => !quick || s != "h2")];
         var env = new Dictionary<string, string>();
         for (var i = 0; i < args.Length - 1; i++)
@@ -401,7 +490,11 @@ internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List
         }
 
         return new RunOptions(quick, args.Contains("--no-build"), args.Contains("--no-install"), targets, scenarios,
-            Value("--streams") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : null, env);
+            Value("--streams") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : null, env,
+            ab,
+            Value("--ab-slices") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 2 : 8,
+            Value("--ab-seconds") is { } sec ? double.Parse(sec, CultureInfo.InvariantCulture) : quick ? 3 : 15,
+            Value("--ab-warmup-pairs") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : quick ? 1 : 5);
     }
 
     public static string FindRepositoryRoot()

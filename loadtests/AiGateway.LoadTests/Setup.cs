@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 
 namespace AiGateway.LoadTests;
@@ -68,6 +69,31 @@ internal static class Setup
         }
     }
 
+    /// <summary>Redis <c>INFO commandstats</c>: calls per command (lower case), read with redis-cli.</summary>
+    public static Dictionary<string, long> RedisCommandStats(int port)
+    {
+        var info = new ProcessStartInfo("redis-cli", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "info", "commandstats"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        using var p = Process.Start(info)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit(10_000);
+        var stats = new Dictionary<string, long>();
+        foreach (var line in text.Split('\n'))
+        {
+            // cmdstat_evalsha:calls=12,usec=...
+            if (line.StartsWith("cmdstat_", StringComparison.Ordinal))
+            {
+                var name = line[8..line.IndexOf(':', StringComparison.Ordinal)];
+                var calls = line.Split(':', 2)[1].Split(',')[0].Split('=')[1];
+                stats[name] = long.Parse(calls, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return stats;
+    }
+
     private static bool OnPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }
@@ -75,6 +101,42 @@ internal static class Setup
 /// <summary>The gateway's configuration directory for one target (gateway-minimal or gateway-full).</summary>
 internal static class GatewayConfig
 {
+    /// <summary>
+    /// Issue #5 A/B: gateway-minimal's policies (no OTLP, inspectAnswers false) with the Redis limit store, with
+    /// (<paramref name="limits"/>) or without per-caller requestsPerMinute 10 000 000 and tokensPerMinute 2 000 000 000 (never refused: each small chat reserves ~500 tokens, so 10 000 000 tokens/min would refuse above ~330 req/s).
+    /// </summary>
+    public static void WriteLimitsAb(string dir, string simulatorUrl, string authority, string audience, string redis, bool limits)
+    {
+        var config = Path.Combine(dir, "config");
+        Directory.CreateDirectory(Path.Combine(config, "agencies"));
+        Directory.CreateDirectory(Path.Combine(dir, "data"));
+        File.WriteAllText(Path.Combine(config, "gateway.json"), $$"""
+            {
+              "forwarding": { "maxAttempts": 2, "upstreamTimeoutSeconds": 120 },
+              "limitStore": { "type": "redis", "redis": "{{redis}}" },
+              "audit": {},
+              "providers": { "sim": { "api": "openai", "baseUrl": "{{simulatorUrl}}" } },
+              "models": { "gpt-4o-mini": { "ceiling": "UNCLASSIFIED", "deployments": [{ "provider": "sim" }],
+                                           "pricing": { "inputPerMillion": 0.15, "outputPerMillion": 0.6 } } }
+            }
+            """);
+        var limitsJson = limits
+            ? """
+              "limits": { "perCaller": { "requestsPerMinute": 10000000, "tokensPerMinute": 2000000000 } },
+              """
+            : "";
+        File.WriteAllText(Path.Combine(config, "agencies", "perf.json"), $$"""
+            {
+              "name": "perf",
+              "models": ["*"],
+              "identity": { "providers": [ { "type": "oidc", "authority": "{{authority}}", "audiences": ["{{audience}}"], "requireHttpsMetadata": false } ] },
+              "roles": { "user": { "models": ["*"] } },
+              {{limitsJson}}
+              "inspection": { "inspectAnswers": false }
+            }
+            """);
+    }
+
     public static void Write(string dir, string simulatorUrl, string authority, string audience, bool full, string? redis, string? otlpBase)
     {
         var config = Path.Combine(dir, "config");
