@@ -14,6 +14,7 @@ namespace AiGateway.IntegrationTests.Deployment;
 /// SIGTERM to a real gateway process (<c>dotnet AiGateway.dll</c>) while streams are live: the listener closes at
 /// once, the streams finish, the audit journal holds every request and verifies, and the process exits 0.
 /// </summary>
+[Collection(Faults.LoadCollection.Name)]
 public sealed class GracefulShutdownTests
 {
     // What the kubelet sends: `kill -TERM <pid>`.

@@ -9,6 +9,7 @@ namespace AiGateway.IntegrationTests.Faults;
 /// while requests are in flight. Single-request variants: RateLimiting/RateLimitTests (Redis_down_*),
 /// Audit/AuditDeliveryTests (collector down, journal unwritable at start), Configuration/ConfigLoadingTests (hot reload).
 /// </summary>
+[Collection(LoadCollection.Name)]
 public sealed class InfrastructureFaultTests
 {
     /// <summary>Runs <paramref name="count"/> requests; <paramref name="atHalf"/> runs once when half of them have been answered, while the rest are in flight.</summary>

@@ -7,6 +7,7 @@ namespace AiGateway.IntegrationTests.Faults;
 /// Upstream faults under concurrent load. The single-request cases are in Forwarding/ErrorResponseTests and
 /// Forwarding/FailoverTests; these add load, the journal check (one event per request, none dropped) and recovery.
 /// </summary>
+[Collection(LoadCollection.Name)]
 public sealed class UpstreamFaultTests
 {
     private const int Requests = 24;

@@ -10,6 +10,7 @@ namespace AiGateway.IntegrationTests.Security;
 /// 4xx/5xx error object from the gateway or the upstream, never a 500, and the gateway keeps serving. The parser's
 /// own property tests (CsCheck) are in AiGateway.Tests/Security/ParserFuzzTests.
 /// </summary>
+[Collection(Faults.LoadCollection.Name)]
 public sealed class BodyFuzzTests
 {
     private static readonly string[] s_seeds =
