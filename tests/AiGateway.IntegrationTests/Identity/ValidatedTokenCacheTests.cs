@@ -35,7 +35,7 @@ public sealed class ValidatedTokenCacheTests
         await using var gateway = await TokenValidationTests.StartGatewayAsync(simulator, issuer);
         var cache = gateway.App.Services.GetRequiredService<ValidatedTokenCache>();
         var now = DateTimeOffset.UtcNow;
-        var expires = now.AddSeconds(3);
+        var expires = now.AddSeconds(10); // long enough that a slow first request (cold JWKS fetch on a busy machine) still lands before exp
         var token = issuer.Token().Lifetime(now.AddSeconds(-1), expires).Roles("analyst").Build();
 
         using (var fresh = await GatewayCalls.ChatAsync(gateway, token))

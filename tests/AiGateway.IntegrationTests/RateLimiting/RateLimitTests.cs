@@ -34,7 +34,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         TestGateway.StartAsync(
             ConfigJson.Gateway(_simulator.BaseAddress, extraTopLevel: redis
                 ? $$"""
-                   "limitStore": { "type": "redis", "redis": {{ConfigJson.Quote(_redis.ConnectionString)}}, "timeoutMilliseconds": 300, "breakSeconds": 1 },
+                   "limitStore": { "type": "redis", "redis": {{ConfigJson.Quote(_redis.ConnectionString)}}, "timeoutMilliseconds": 2000, "breakSeconds": 1 },
                   """
                 : string.Empty),
             new Dictionary<string, string> { ["alpha"] = ConfigJson.Agency("alpha", ConfigJson.OidcProvider(_issuer.Issuer), extra: ",\n  \"limits\": " + limits) });
@@ -79,7 +79,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         try
         {
             await File.WriteAllTextAsync(Path.Combine(root, "config", "gateway.json"), ConfigJson.Gateway(_simulator.BaseAddress, extraTopLevel: $$"""
-                 "limitStore": { "type": "redis", "redis": {{ConfigJson.Quote(_redis.ConnectionString)}} },
+                 "limitStore": { "type": "redis", "redis": {{ConfigJson.Quote(_redis.ConnectionString)}}, "timeoutMilliseconds": 5000 },
                 """));
             await File.WriteAllTextAsync(Path.Combine(root, "config", "agencies", "alpha.json"), ConfigJson.Agency("alpha", ConfigJson.OidcProvider(_issuer.Issuer), extra: $$"""
                 ,
