@@ -68,23 +68,12 @@ public static class GatewayApplication
 
         app.MapGatewayHealthChecks();
 
-        var models = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
-        models.UseMiddleware<CallerMiddleware>();
-        models.UseMiddleware<DirectoryMiddleware>();
-        models.UseAuditGate();
-        models.Run(ModelsEndpoint.HandleAsync);
-        app.MapGet("/v1/models", models.Build());
-
-        var usage = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
-        usage.UseMiddleware<CallerMiddleware>();
-        usage.UseMiddleware<DirectoryMiddleware>();
-        usage.Run(context => context.RequestServices.GetRequiredService<UsageEndpoint>().HandleAsync(context));
-        app.MapGet("/admin/v1/usage", usage.Build());
+        app.MapCallerGet("/v1/models", ModelsEndpoint.HandleAsync, stages => stages.UseAuditGate());
+        app.MapCallerGet("/admin/v1/usage", context => context.RequestServices.GetRequiredService<UsageEndpoint>().HandleAsync(context));
 
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<CallerMiddleware>();               // 1–2 authenticate, resolve caller
-            proxy.UseMiddleware<DirectoryMiddleware>();            // 2 directory: deprovisioned callers, SCIM group roles; records use
+            proxy.UseCaller();                                     // 1–2 authenticate, resolve caller; directory: deprovisioned callers, SCIM group roles
             proxy.UseAuditGate();                                  // 9 audit unavailable: fail-closed refuses, fail-open counts
             proxy.UseMiddleware<RequestPreparationMiddleware>();   // 3 read, parse, resolve model
             proxy.UseMiddleware<EntitlementMiddleware>();          // 4 entitle

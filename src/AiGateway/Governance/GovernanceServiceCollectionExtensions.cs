@@ -1,5 +1,4 @@
 using AiGateway.Identity;
-using AiGateway.Scim;
 
 namespace AiGateway.Governance;
 
@@ -11,17 +10,8 @@ internal static class GovernanceServiceCollectionExtensions
 
     public static void MapGovernance(this IEndpointRouteBuilder app)
     {
-        var review = app.CreateApplicationBuilder();
-        review.UseMiddleware<CallerMiddleware>();
-        review.UseMiddleware<DirectoryMiddleware>();
-        review.Run(context => context.RequestServices.GetRequiredService<GovernanceEndpoints>().AccessReviewAsync(context));
-        app.MapGet("/admin/v1/access-review", review.Build());
-
-        var summary = app.CreateApplicationBuilder();
-        summary.UseMiddleware<CallerMiddleware>();
-        summary.UseMiddleware<DirectoryMiddleware>();
-        summary.Run(context => context.RequestServices.GetRequiredService<GovernanceEndpoints>().SummaryAsync(context));
-        app.MapGet("/admin/v1/governance", summary.Build());
+        app.MapCallerGet("/admin/v1/access-review", context => context.RequestServices.GetRequiredService<GovernanceEndpoints>().AccessReviewAsync(context));
+        app.MapCallerGet("/admin/v1/governance", context => context.RequestServices.GetRequiredService<GovernanceEndpoints>().SummaryAsync(context));
 
         // The shell only: the data behind it needs an admin token.
         app.MapGet("/admin/governance/{agency}", GovernancePage.HandleAsync);
