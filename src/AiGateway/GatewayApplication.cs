@@ -68,7 +68,7 @@ public static class GatewayApplication
 
         app.MapGatewayHealthChecks();
 
-        app.MapCallerGet("/v1/models", ModelsEndpoint.HandleAsync, stages => stages.UseAuditGate());
+        app.MapCallerGet("/v1/models", ModelsEndpoint.HandleAsync);
         app.MapCallerGet("/admin/v1/usage", context => context.RequestServices.GetRequiredService<UsageEndpoint>().HandleAsync(context));
 
         app.MapReverseProxy(proxy =>

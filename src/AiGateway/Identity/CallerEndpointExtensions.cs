@@ -1,3 +1,4 @@
+using AiGateway.Audit;
 using AiGateway.Scim;
 
 namespace AiGateway.Identity;
@@ -9,11 +10,13 @@ internal static class CallerEndpointExtensions
     public static IApplicationBuilder UseCaller(this IApplicationBuilder pipeline) =>
         pipeline.UseMiddleware<CallerMiddleware>().UseMiddleware<DirectoryMiddleware>();
 
-    /// <summary>Maps a GET endpoint answered by <paramref name="handler"/> for an authenticated, directory-checked caller.</summary>
-    public static IEndpointConventionBuilder MapCallerGet(this IEndpointRouteBuilder endpoints, string pattern, RequestDelegate handler, Action<IApplicationBuilder>? stages = null)
+    /// <summary>
+    /// Maps a GET endpoint answered by <paramref name="handler"/> for an authenticated, directory-checked caller, behind
+    /// the audit gate: like model calls, admin reads are refused while a fail-closed agency's audit cannot be recorded.
+    /// </summary>
+    public static IEndpointConventionBuilder MapCallerGet(this IEndpointRouteBuilder endpoints, string pattern, RequestDelegate handler)
     {
-        var pipeline = endpoints.CreateApplicationBuilder().UseCaller();
-        stages?.Invoke(pipeline);
+        var pipeline = endpoints.CreateApplicationBuilder().UseCaller().UseAuditGate();
         pipeline.Run(handler);
         return endpoints.MapGet(pattern, pipeline.Build());
     }
