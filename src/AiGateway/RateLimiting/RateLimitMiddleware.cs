@@ -188,30 +188,24 @@ internal sealed partial class RateLimitMiddleware
 
     internal static void WriteHeaders(IHeaderDictionary headers, LimitHeadroom headroom)
     {
-        if (headroom.RequestLimit is { } requestLimit)
-        {
-            headers["x-ratelimit-limit-requests"] = requestLimit.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-requests"] = headroom.RemainingRequests!.Value.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-requests"] = Duration(headroom.ResetRequests);
-        }
-        else
-        {
-            headers.Remove("x-ratelimit-limit-requests");
-            headers.Remove("x-ratelimit-remaining-requests");
-            headers.Remove("x-ratelimit-reset-requests");
-        }
+        WriteHeaders(headers, "requests", headroom.RequestLimit, headroom.RemainingRequests, headroom.ResetRequests);
+        WriteHeaders(headers, "tokens", headroom.TokenLimit, headroom.RemainingTokens, headroom.ResetTokens);
+    }
 
-        if (headroom.TokenLimit is { } tokenLimit)
+    /// <summary>x-ratelimit-limit/remaining/reset-<paramref name="unit"/>, or none of them when no such limit applies.</summary>
+    private static void WriteHeaders(IHeaderDictionary headers, string unit, long? limit, long? remaining, TimeSpan reset)
+    {
+        if (limit is { } value)
         {
-            headers["x-ratelimit-limit-tokens"] = tokenLimit.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-tokens"] = headroom.RemainingTokens!.Value.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-tokens"] = Duration(headroom.ResetTokens);
+            headers["x-ratelimit-limit-" + unit] = value.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-remaining-" + unit] = remaining.GetValueOrDefault().ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-" + unit] = Duration(reset);
         }
         else
         {
-            headers.Remove("x-ratelimit-limit-tokens");
-            headers.Remove("x-ratelimit-remaining-tokens");
-            headers.Remove("x-ratelimit-reset-tokens");
+            headers.Remove("x-ratelimit-limit-" + unit);
+            headers.Remove("x-ratelimit-remaining-" + unit);
+            headers.Remove("x-ratelimit-reset-" + unit);
         }
     }
 

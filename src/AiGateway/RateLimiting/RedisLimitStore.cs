@@ -387,13 +387,13 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return groups;
     }
 
-    private static LimitHeadroom Merge(LimitHeadroom a, LimitHeadroom b) => new(
-        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.RequestLimit : a.RequestLimit,
-        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.RemainingRequests : a.RemainingRequests,
-        a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b.ResetRequests : a.ResetRequests,
-        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.TokenLimit : a.TokenLimit,
-        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.RemainingTokens : a.RemainingTokens,
-        a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b.ResetTokens : a.ResetTokens);
+    /// <summary>The tighter of two headrooms, for requests and for tokens separately.</summary>
+    private static LimitHeadroom Merge(LimitHeadroom a, LimitHeadroom b)
+    {
+        var requests = a.RemainingRequests is null || (b.RemainingRequests is not null && b.RemainingRequests < a.RemainingRequests) ? b : a;
+        var tokens = a.RemainingTokens is null || (b.RemainingTokens is not null && b.RemainingTokens < a.RemainingTokens) ? b : a;
+        return new(requests.RequestLimit, requests.RemainingRequests, requests.ResetRequests, tokens.TokenLimit, tokens.RemainingTokens, tokens.ResetTokens);
+    }
 
     /// <summary>One PING round trip, bypassing the breaker (readiness probe).</summary>
     public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
