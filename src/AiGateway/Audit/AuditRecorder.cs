@@ -16,7 +16,6 @@ namespace AiGateway.Audit;
 /// </summary>
 internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposable
 {
-    private const int MaxBatch = 1024;
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
 
     private readonly Channel<AuditEvent> _channel;
@@ -374,7 +373,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         var reader = _channel.Reader;
         var batch = new List<AuditEvent>(256);
         var exported = 0; // events of the current batch already sent over OTLP (a retried batch is not re-exported)
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        var encoded = new EncodedBatch();
         while (true)
         {
             if (batch.Count == 0)
@@ -393,32 +392,36 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
                 batch.Add(first);
 
-                // Group commit: concurrent requests join this batch for at most the flush window.
-                var deadline = _time.GetTimestamp();
-                while (batch.Count < MaxBatch)
+                // Group commit: the first event waits the flush window for concurrent requests to join its batch. The
+                // loop sleeps through the window once and then takes everything queued, instead of waking for every
+                // event (a wake-up per request was a thread-pool hop and a timer per request on the hot path).
+                if (!_completing && _settings.FlushWindow > TimeSpan.Zero)
                 {
-                    if (reader.TryRead(out var next))
+                    try
                     {
-                        batch.Add(next);
-                        continue;
+                        await Task.Delay(_settings.FlushWindow, _stopping.Token);
                     }
-
-                    var remaining = _settings.FlushWindow - _time.GetElapsedTime(deadline);
-                    if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted || !await WaitAsync(reader, remaining))
+                    catch (OperationCanceledException)
                     {
-                        break;
                     }
                 }
+
+                while (batch.Count < _settings.QueueCapacity && reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                encoded.Clear();
             }
 
+            // Each event is serialised to OCSF once: the same bytes go to OTLP and to the journal (and again on a retry).
+            encoded.EncodeFrom(batch);
             for (; exported < batch.Count && _otlp is not null; exported++)
             {
-                buffer.ResetWrittenCount();
-                OcsfApiActivity.Write(batch[exported], buffer);
-                _otlp.Export(batch[exported], Encoding.UTF8.GetString(buffer.WrittenSpan));
+                _otlp.Export(batch[exported], Encoding.UTF8.GetString(encoded[exported]));
             }
 
-            if (TryWriteBatch(batch, buffer))
+            if (TryWriteBatch(encoded))
             {
                 QueueContent(batch);
                 TryWriteContent();
@@ -451,7 +454,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         }
     }
 
-    private bool TryWriteBatch(List<AuditEvent> batch, ArrayBufferWriter<byte> buffer)
+    private bool TryWriteBatch(EncodedBatch batch)
     {
         if (!TryOpenJournal())
         {
@@ -461,11 +464,9 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         var journal = _journal!;
         try
         {
-            foreach (var e in batch)
+            for (var i = 0; i < batch.Count; i++)
             {
-                buffer.ResetWrittenCount();
-                OcsfApiActivity.Write(e, buffer);
-                journal.Append(buffer.WrittenSpan);
+                journal.Append(batch[i]);
             }
 
             journal.Flush();
@@ -617,5 +618,33 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
         [LoggerMessage(EventIds.AuditEventsLost, LogLevel.Critical, "{Count} audit event(s) could not be written to {Directory} before shutdown.", EventName = "AuditEventsLost")]
         public static partial void AuditEventsLost(ILogger logger, int count, string directory);
+    }
+}
+
+/// <summary>The OCSF JSON of a batch of events, serialised once into one buffer.</summary>
+internal sealed class EncodedBatch
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly List<(int Start, int Length)> _events = new(256);
+
+    public int Count => _events.Count;
+
+    public ReadOnlySpan<byte> this[int index] => _buffer.WrittenSpan.Slice(_events[index].Start, _events[index].Length);
+
+    /// <summary>Serialises the events of <paramref name="batch"/> not encoded yet.</summary>
+    public void EncodeFrom(List<AuditEvent> batch)
+    {
+        for (var i = _events.Count; i < batch.Count; i++)
+        {
+            var start = _buffer.WrittenCount;
+            OcsfApiActivity.Write(batch[i], _buffer);
+            _events.Add((start, _buffer.WrittenCount - start));
+        }
+    }
+
+    public void Clear()
+    {
+        _buffer.ResetWrittenCount();
+        _events.Clear();
     }
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Claims;
+using System.Text.Json;
 using AiGateway.Configuration;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -174,15 +177,69 @@ internal static class GatewayAuthentication
             return UnknownIssuerScheme;
         }
 
+        // Reading the (not yet trusted) issuer only chooses which validator runs; the validator checks it.
+        return ReadUnvalidatedIssuer(token) is { } issuer && issuers.TryGet(issuer, out var registration) ? registration.Scheme : UnknownIssuerScheme;
+    }
+
+    /// <summary>
+    /// The <c>iss</c> of a compact JWS, read straight from its base64url payload: no signature check and no claim set
+    /// (a full <c>JsonWebToken</c> parse of every request's token only to route it cost ~9 µs). Null when the token
+    /// is not a three-part JWT with a string <c>iss</c>; the chosen validator then parses and checks everything.
+    /// </summary>
+    internal static string? ReadUnvalidatedIssuer(string token)
+    {
+        var first = token.IndexOf('.', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : token.IndexOf('.', first + 1);
+        if (first <= 0 || second < 0 || token.IndexOf('.', second + 1) >= 0)
+        {
+            return null;
+        }
+
+        var payload = token.AsSpan(first + 1, second - first - 1);
+        var max = Base64Url.GetMaxDecodedLength(payload.Length);
+        byte[]? rented = null;
+        var buffer = max <= 1024 ? stackalloc byte[1024] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try
         {
-            // Reading the (not yet trusted) issuer only chooses which validator runs; the validator checks it.
-            var issuer = new JsonWebToken(token).Issuer;
-            return issuers.TryGet(issuer, out var registration) ? registration.Scheme : UnknownIssuerScheme;
+            if (Base64Url.DecodeFromChars(payload, buffer, out _, out var written) != OperationStatus.Done)
+            {
+                return null;
+            }
+
+            var reader = new Utf8JsonReader(buffer[..written]);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isIssuer = reader.ValueTextEquals("iss"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                if (isIssuer)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+
+            return null;
         }
-        catch (ArgumentException)
+        catch (JsonException)
         {
-            return UnknownIssuerScheme;
+            return null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
     }
 
