@@ -144,36 +144,45 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
         """;
 
     // ARGV: prefix, subject, at ms, day, tokens, model ('' none), meta json, allowed (1/0), ttl ms.
+    // ARGV: prefix, subject, last use ms, day, tokens, model ('' none), meta json, allowed ('1'|'0'), ttl ms, requests.
     private const string RecordScript = """
         local p, s = ARGV[1], ARGV[2]
         local k = p .. 's:' .. s
-        local day = tonumber(ARGV[4])
-        redis.call('HSET', k, 'l', ARGV[3], 'meta', ARGV[7])
-        if ARGV[6] ~= '' and ARGV[8] == '1' then redis.call('HSET', k, 'lm:' .. ARGV[6], ARGV[3]) end
-        if redis.call('HINCRBY', k, 'r:' .. day, 1) == 1 then
+        local day, n = tonumber(ARGV[4]), tonumber(ARGV[10])
+        local last = tonumber(redis.call('HGET', k, 'l') or '0')
+        if tonumber(ARGV[3]) >= last then redis.call('HSET', k, 'l', ARGV[3], 'meta', ARGV[7]) end
+        if ARGV[6] ~= '' and ARGV[8] == '1' and tonumber(ARGV[3]) >= tonumber(redis.call('HGET', k, 'lm:' .. ARGV[6]) or '0') then
+          redis.call('HSET', k, 'lm:' .. ARGV[6], ARGV[3])
+        end
+        if redis.call('HINCRBY', k, 'r:' .. day, n) == n then
           redis.call('HDEL', k, 'r:' .. (day - 400), 't:' .. (day - 400))
         end
         redis.call('HINCRBY', k, 't:' .. day, tonumber(ARGV[5]))
         redis.call('PEXPIRE', k, ARGV[9])
-        redis.call('ZADD', p .. 'seen', ARGV[3], s)
+        if tonumber(ARGV[3]) >= tonumber(redis.call('ZSCORE', p .. 'seen', s) or '0') then redis.call('ZADD', p .. 'seen', ARGV[3], s) end
         redis.call('PEXPIRE', p .. 'seen', ARGV[9])
         local d = p .. 'd:' .. day
-        redis.call('HINCRBY', d, 'r', 1)
+        redis.call('HINCRBY', d, 'r', n)
         redis.call('HINCRBY', d, 't', tonumber(ARGV[5]))
-        if ARGV[8] ~= '1' then redis.call('HINCRBY', d, 'b', 1) end
+        if ARGV[8] ~= '1' then redis.call('HINCRBY', d, 'b', n) end
         redis.call('PEXPIRE', d, ARGV[9])
         return 1
         """;
+
+    private static readonly TimeSpan s_activityFlushInterval = TimeSpan.FromSeconds(1);
 
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly ConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
+    private readonly ActivityBuffer _activity = new();
+    private readonly Timer _activityTimer;
 
     private RedisDirectoryStore(ConnectionMultiplexer redis, TimeProvider time)
     {
         _redis = redis;
         _time = time;
+        _activityTimer = new Timer(static state => ((RedisDirectoryStore)state!).FlushActivity(), this, s_activityFlushInterval, s_activityFlushInterval);
     }
 
     /// <summary>Connects like the limit store does (same options), without waiting for Redis to be up.</summary>
@@ -365,23 +374,21 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
         return new CallerDirectoryState(status == "active" ? DirectoryStatus.Active : DirectoryStatus.Inactive, result[1].ToString(), groups);
     }
 
+    /// <summary>Coalesced per replica and written every second (see <see cref="ActivityBuffer"/>); a block is listed at once.</summary>
     public void RecordActivity(string agency, ActivityRecord record)
     {
+        _activity.Add(agency, record);
+        if (record.BlockedLevel is null)
+        {
+            return;
+        }
+
         try
         {
-            var p = Act(agency);
-            var meta = JsonSerializer.Serialize(new ActivityMeta(record.Kind, record.UserName, record.ClientAppId, record.Roles), s_json);
-            var at = record.At.ToUnixTimeMilliseconds();
-            _ = Db.ScriptEvaluateAsync(RecordScript, [p + "s:" + record.SubjectId],
-                [p, record.SubjectId, at, DirectoryDays.Of(record.At), record.Tokens, record.Model ?? string.Empty, meta, record.Allowed ? "1" : "0", (long)TimeSpan.FromDays(ActivityTtlDays).TotalMilliseconds],
-                CommandFlags.FireAndForget);
-            if (record.BlockedLevel is not null)
-            {
-                var json = JsonSerializer.Serialize(new GovernanceEvent(record.At, record.BlockedLevel, record.SubjectId, record.Model ?? string.Empty), s_json);
-                var key = p + "blocks";
-                _ = Db.ListLeftPushAsync(key, json, flags: CommandFlags.FireAndForget);
-                _ = Db.ListTrimAsync(key, 0, 199, CommandFlags.FireAndForget);
-            }
+            var json = JsonSerializer.Serialize(new GovernanceEvent(record.At, record.BlockedLevel, record.SubjectId, record.Model ?? string.Empty), s_json);
+            var key = Act(agency) + "blocks";
+            _ = Db.ListLeftPushAsync(key, json, flags: CommandFlags.FireAndForget);
+            _ = Db.ListTrimAsync(key, 0, 199, CommandFlags.FireAndForget);
         }
         catch (RedisException)
         {
@@ -389,8 +396,40 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Sends what <see cref="ActivityBuffer"/> holds, one script per caller, model, day and outcome, pipelined (fire-and-forget).</summary>
+    private void FlushActivity()
+    {
+        var pending = _activity.Drain();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var ttl = (long)TimeSpan.FromDays(ActivityTtlDays).TotalMilliseconds;
+            var batch = Db.CreateBatch();
+            foreach (var (key, totals) in pending)
+            {
+                var record = totals.Latest;
+                var p = Act(key.Agency);
+                var meta = JsonSerializer.Serialize(new ActivityMeta(record.Kind, record.UserName, record.ClientAppId, record.Roles), s_json);
+                _ = batch.ScriptEvaluateAsync(RecordScript, [p + "s:" + key.SubjectId],
+                    [p, key.SubjectId, record.At.ToUnixTimeMilliseconds(), key.Day, totals.Tokens, key.Model, meta, key.Allowed ? "1" : "0", ttl, totals.Requests],
+                    CommandFlags.FireAndForget);
+            }
+
+            batch.Execute();
+        }
+        catch (RedisException)
+        {
+            // Best effort, as above.
+        }
+    }
+
     public async Task<IReadOnlyList<SubjectActivity>> ReadActivityAsync(string agency, CancellationToken cancel)
     {
+        FlushActivity(); // this replica's own recent requests first (same connection: written before the reads below)
         var p = Act(agency);
         var subjects = await Run(() => Db.SortedSetRangeByRankAsync(p + "seen"));
         var batch = Db.CreateBatch();
@@ -450,6 +489,7 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
 
     public async Task<IReadOnlyList<DailyUsage>> ReadDailyUsageAsync(string agency, int fromDay, int toDay, CancellationToken cancel)
     {
+        FlushActivity();
         var p = Act(agency);
         var batch = Db.CreateBatch();
         var reads = new List<(int Day, Task<RedisValue[]> Read)>();
@@ -495,7 +535,12 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
         return list;
     }
 
-    public async ValueTask DisposeAsync() => await _redis.CloseAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _activityTimer.DisposeAsync();
+        FlushActivity();
+        await _redis.CloseAsync(); // waits for what is queued, the last activity included
+    }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -10,8 +10,51 @@ namespace AiGateway.IntegrationTests.Governance;
 /// <summary>The access review over the embedded store.</summary>
 public sealed class EmbeddedAccessReviewTests() : AccessReviewTests(redis: false);
 
-/// <summary>The access review over Redis (activity recorded by fire-and-forget scripts, read back per subject).</summary>
-public sealed class RedisAccessReviewTests() : AccessReviewTests(redis: true);
+/// <summary>The access review over Redis (activity coalesced per replica, flushed every second and before a read).</summary>
+public sealed class RedisAccessReviewTests() : AccessReviewTests(redis: true)
+{
+    [Fact]
+    public async Task Activity_coalesced_on_two_replicas_adds_up_in_redis()
+    {
+        await using var scenario = await DirectoryScenario.StartAsync(replicas: 2, redis: true);
+        var token = scenario.Issuer.Token().PreferredUsername("ray@agency.gov").Roles("analyst").Build();
+        var tokens = 0L;
+        for (var i = 0; i < 6; i++)
+        {
+            using var r = await GatewayCalls.ChatAsync(scenario.Gateways[i % 2], token);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            tokens += JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt64();
+        }
+
+        using (var denied = await GatewayCalls.ChatAsync(scenario.Gateways[1], token, "secure-llm"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        }
+
+        // Replica 0's read flushes its own three requests; replica 1's four arrive within its flush interval (1 s).
+        var admin = scenario.Issuer.Token().PreferredUsername("admin@agency.gov").Roles("engineer").Build();
+        using var client = scenario.Gateway.CreateClient(admin);
+        JsonElement entry = default;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var report = JsonDocument.Parse(await client.GetStringAsync("admin/v1/access-review?dormantDays=30")).RootElement;
+            entry = report.GetProperty("entries").EnumerateArray().FirstOrDefault(e => e.TryGetProperty("userName", out var u) && u.GetString() == "ray@agency.gov");
+            if (entry.ValueKind == JsonValueKind.Object && entry.GetProperty("requestsInPeriod").GetInt64() >= 7)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JsonValueKind.Object, entry.ValueKind);
+        Assert.Equal(7, entry.GetProperty("requestsInPeriod").GetInt64()); // the refused one counts as a request, not as use of its model
+        Assert.Equal(tokens, entry.GetProperty("tokensInPeriod").GetInt64());
+        Assert.True(entry.GetProperty("lastUseByModel").TryGetProperty("gpt-4o-mini", out _));
+        Assert.False(entry.GetProperty("lastUseByModel").TryGetProperty("secure-llm", out _));
+    }
+}
 
 /// <summary>The access review joins what the directory and the agency file grant with what traffic shows (issue #7).</summary>
 public abstract class AccessReviewTests(bool redis) : IAsyncLifetime
