@@ -26,10 +26,79 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         end
         """;
 
+    // The sliding minute of one scope in O(1) per request. The window hash holds one-second buckets r:<s> / t:<s>, their
+    // running sums R / T, E (the oldest second the sums include: every bucket before it has been subtracted and deleted)
+    // and OR / OT (the oldest second with requests / tokens, 0 = none, for reset and retry-after). A request subtracts the
+    // buckets that left the window since the previous one (one second's worth when traffic is steady) instead of reading
+    // and summing up to 120 buckets. A hash without E (written by an earlier version) is rebuilt once.
+    private const string Window = """
+        local function first_nonzero(w, prefix, from, to)
+          if from > to then return 0 end
+          local names = {}
+          for s = from, to do names[#names + 1] = prefix .. s end
+          local v = redis.call('HMGET', w, unpack(names))
+          for j = 1, #v do
+            if (tonumber(v[j]) or 0) ~= 0 then return from + j - 1 end
+          end
+          return 0
+        end
+        -- R, T, OR, OT of the minute ending at sec. With write, what left the minute is deleted and the sums stored with it.
+        local function roll(w, sec, write)
+          local oldest = sec - 59
+          local m = redis.call('HMGET', w, 'R', 'T', 'E', 'OR', 'OT')
+          local R, T, E, OR, OT = tonumber(m[1]) or 0, tonumber(m[2]) or 0, tonumber(m[3]), tonumber(m[4]) or 0, tonumber(m[5]) or 0
+          if E == nil then
+            -- Empty, or buckets without sums (earlier version): count the live buckets once, drop the rest.
+            R, T, OR, OT = 0, 0, 0, 0
+            local fields = redis.call('HGETALL', w)
+            local stale = {}
+            for j = 1, #fields, 2 do
+              local k = fields[j]
+              local s = tonumber(string.sub(k, 3))
+              local v = tonumber(fields[j + 1]) or 0
+              local kind = string.sub(k, 1, 2)
+              if s == nil or s < oldest or (kind ~= 'r:' and kind ~= 't:') then
+                stale[#stale + 1] = k
+              elseif kind == 'r:' then
+                R = R + v
+                if v ~= 0 and (OR == 0 or s < OR) then OR = s end
+              else
+                T = T + v
+                if v ~= 0 and (OT == 0 or s < OT) then OT = s end
+              end
+            end
+            if write and #stale > 0 then
+              redis.call('HDEL', w, unpack(stale))
+              redis.call('HSET', w, 'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT)
+            end
+          elseif oldest - E >= 60 then
+            -- Idle for more than a minute: everything has left the window.
+            if write then redis.call('DEL', w) end
+            R, T, OR, OT = 0, 0, 0, 0
+          elseif E < oldest then
+            local stale = {}
+            for s = E, oldest - 1 do stale[#stale + 1] = 'r:' .. s; stale[#stale + 1] = 't:' .. s end
+            local v = redis.call('HMGET', w, unpack(stale))
+            for j = 1, #v, 2 do
+              R = R - (tonumber(v[j]) or 0)
+              T = T - (tonumber(v[j + 1]) or 0)
+            end
+            if OR ~= 0 and OR < oldest then OR = first_nonzero(w, 'r:', oldest, sec) end
+            if OT ~= 0 and OT < oldest then OT = first_nonzero(w, 't:', oldest, sec) end
+            if write then
+              -- Stored now, not only with the next admitted request: a refusal must not leave sums of deleted buckets.
+              redis.call('HDEL', w, unpack(stale))
+              redis.call('HSET', w, 'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT)
+            end
+          end
+          return R, T, OR, OT
+        end
+        """;
+
     // KEYS: 3 per scope (window, budget, in-flight). ARGV: tokens, cost, lease, lease ms, clock override ms (0 = TIME),
     // then 7 limits per scope (-1 = none). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT}
     // or {0, scope index, metric index, retry-after seconds, limit}.
-    private static readonly LuaScript s_reserve = LuaScript.Prepare(CivilMonth + """
+    private static readonly LuaScript s_reserve = LuaScript.Prepare(CivilMonth + "\n" + Window + """
 
         local nowms = tonumber(ARGV[5])
         if nowms == 0 then
@@ -37,56 +106,50 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
         local sec = math.floor(nowms / 1000)
-        local oldest = sec - 59
         local day = math.floor(sec / 86400)
         local month = civil_month(day)
         local tokens = tonumber(ARGV[1])
         local cost = tonumber(ARGV[2])
         local n = #KEYS / 3
         local out = {1, sec, day, month}
+        local windows = {}
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
           local a = 5 + (i - 1) * 7
           local rpm, tpm, conc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local tpd, tmo, cpd, cmo = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
-          local fields = redis.call('HGETALL', w)
-          local usedR, usedT, oldR, oldT = 0, 0, sec, sec
-          local stale = {}
-          for j = 1, #fields, 2 do
-            local s = tonumber(string.sub(fields[j], 3))
-            local v = tonumber(fields[j + 1])
-            if s < oldest then
-              stale[#stale + 1] = fields[j]
-            elseif string.sub(fields[j], 1, 1) == 'r' then
-              usedR = usedR + v
-              if v ~= 0 and s < oldR then oldR = s end
-            else
-              usedT = usedT + v
-              if v ~= 0 and s < oldT then oldT = s end
-            end
-          end
-          if #stale > 0 then redis.call('HDEL', w, unpack(stale)) end
+          local R, T, OR, OT = roll(w, sec, true)
+          windows[i] = {R, T, OR, OT}
+          local usedT = T
           if usedT < 0 then usedT = 0 end
+          local oldR = OR ~= 0 and OR or sec
+          local oldT = OT ~= 0 and OT or sec
           redis.call('ZREMRANGEBYSCORE', f, '-inf', nowms)
           local inflight = redis.call('ZCARD', f)
           local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
           local td, tm, cd, cm = tonumber(bv[1]) or 0, tonumber(bv[2]) or 0, tonumber(bv[3]) or 0, tonumber(bv[4]) or 0
-          if rpm >= 0 and usedR + 1 > rpm then return {0, i, 0, oldR + 60 - sec, rpm} end
+          if rpm >= 0 and R + 1 > rpm then return {0, i, 0, oldR + 60 - sec, rpm} end
           if tpm >= 0 and usedT > 0 and usedT + tokens > tpm then return {0, i, 1, oldT + 60 - sec, tpm} end
           if conc >= 0 and inflight + 1 > conc then return {0, i, 2, 1, conc} end
           if tpd >= 0 and td >= tpd then return {0, i, 3, 0, tpd} end
           if tmo >= 0 and tm >= tmo then return {0, i, 4, 0, tmo} end
           if cpd >= 0 and cd >= cpd then return {0, i, 5, 0, cpd} end
           if cmo >= 0 and cm >= cmo then return {0, i, 6, 0, cmo} end
-          out[#out + 1] = usedR
+          out[#out + 1] = R
           out[#out + 1] = usedT
           out[#out + 1] = oldR
           out[#out + 1] = oldT
         end
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          local R, T, OR, OT = windows[i][1], windows[i][2], windows[i][3], windows[i][4]
           redis.call('HINCRBY', w, 'r:' .. sec, 1)
-          if tokens ~= 0 then redis.call('HINCRBY', w, 't:' .. sec, tokens) end
+          if OR == 0 then OR = sec end
+          if tokens ~= 0 then
+            redis.call('HINCRBY', w, 't:' .. sec, tokens)
+            if OT == 0 then OT = sec end
+          end
+          redis.call('HSET', w, 'R', R + 1, 'T', T + tokens, 'E', sec - 59, 'OR', OR, 'OT', OT)
           redis.call('PEXPIRE', w, 120000)
           redis.call('ZADD', f, nowms + tonumber(ARGV[4]), ARGV[3])
           redis.call('PEXPIRE', f, tonumber(ARGV[4]) + 60000)
@@ -109,13 +172,17 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return out
         """);
 
-    // KEYS as for reserve. ARGV: second, day, month, delta tokens, delta cost, lease.
+    // KEYS as for reserve. ARGV: second, day, month, delta tokens, delta cost, lease. A bucket that has left the window
+    // (deleted) is not corrected: its tokens no longer count.
     private static readonly LuaScript s_commit = LuaScript.Prepare("""
         local n = #KEYS / 3
         local dt, dc = tonumber(ARGV[4]), tonumber(ARGV[5])
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-          if dt ~= 0 and redis.call('HEXISTS', w, 't:' .. ARGV[1]) == 1 then redis.call('HINCRBY', w, 't:' .. ARGV[1], dt) end
+          if dt ~= 0 and redis.call('HEXISTS', w, 't:' .. ARGV[1]) == 1 then
+            redis.call('HINCRBY', w, 't:' .. ARGV[1], dt)
+            redis.call('HINCRBY', w, 'T', dt)
+          end
           if dt ~= 0 and redis.call('EXISTS', b) == 1 then
             redis.call('HINCRBY', b, 'td:' .. ARGV[2], dt)
             redis.call('HINCRBY', b, 'tm:' .. ARGV[3], dt)
@@ -129,8 +196,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return 1
         """);
 
-    // KEYS as for reserve; ARGV: clock override ms. Returns per scope: usedR, usedT, inflight, td, tm, cd, cm.
-    private static readonly LuaScript s_read = LuaScript.Prepare(CivilMonth + """
+    // KEYS as for reserve; ARGV: clock override ms. Returns per scope: usedR, usedT, inflight, td, tm, cd, cm. Read-only.
+    private static readonly LuaScript s_read = LuaScript.Prepare(CivilMonth + "\n" + Window + """
 
         local nowms = tonumber(ARGV[1])
         if nowms == 0 then
@@ -143,18 +210,11 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         local out = {}
         for i = 1, #KEYS / 3 do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-          local fields = redis.call('HGETALL', w)
-          local usedR, usedT = 0, 0
-          for j = 1, #fields, 2 do
-            local s = tonumber(string.sub(fields[j], 3))
-            if s >= sec - 59 then
-              if string.sub(fields[j], 1, 1) == 'r' then usedR = usedR + tonumber(fields[j + 1]) else usedT = usedT + tonumber(fields[j + 1]) end
-            end
-          end
+          local R, T = roll(w, sec, false)
           local inflight = redis.call('ZCOUNT', f, nowms, '+inf')
           local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
-          out[#out + 1] = usedR
-          out[#out + 1] = math.max(usedT, 0)
+          out[#out + 1] = R
+          out[#out + 1] = math.max(T, 0)
           out[#out + 1] = inflight
           out[#out + 1] = tonumber(bv[1]) or 0
           out[#out + 1] = tonumber(bv[2]) or 0

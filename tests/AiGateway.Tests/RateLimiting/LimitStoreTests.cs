@@ -163,6 +163,74 @@ public sealed class LimitStoreTests : IAsyncLifetime
         Assert.Equal(0, usage[0].RequestsLastMinute);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Redis_sliding_window_matches_the_embedded_store_over_a_random_run(int seed)
+    {
+        // The Redis window keeps running sums and evicts only what left the minute; the embedded store sums every
+        // bucket. Same requests, commits and clock steps (sub-second to over a minute): same decisions and headroom.
+        var random = new Random(seed);
+        var embedded = new EmbeddedLimitStore(_clock);
+        var key = Scope(Limits()).Key;
+        var limits = Limits(rpm: 12, tpm: 4000);
+        var scope = new LimitScope(key, "caller", limits);
+        var open = new List<(LimitReservation Redis, LimitReservation Embedded)>();
+        for (var step = 0; step < 400; step++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(random.Next(10) switch { < 6 => random.Next(1, 900), < 9 => random.Next(1_000, 8_000), _ => random.Next(30_000, 75_000) }));
+            if (open.Count > 0 && random.Next(3) == 0)
+            {
+                var (r, e) = open[random.Next(open.Count)];
+                open.Remove((r, e));
+                var actual = random.Next(0, 600);
+                await _redisStore.CommitAsync(r, actual, 0, default);
+                await embedded.CommitAsync(e, actual, 0, default);
+                continue;
+            }
+
+            var tokens = random.Next(1, 700);
+            var viaRedis = await _redisStore.ReserveAsync([scope], tokens, 0, default);
+            var viaEmbedded = await embedded.ReserveAsync([scope], tokens, 0, default);
+            Assert.True(viaEmbedded.Allowed == viaRedis.Allowed, $"step {step}: embedded {viaEmbedded.Allowed} {viaEmbedded.FailedMetric}, redis {viaRedis.Allowed} {viaRedis.FailedMetric}");
+            Assert.Equal(viaEmbedded.FailedMetric, viaRedis.FailedMetric);
+            Assert.Equal(viaEmbedded.RetryAfter, viaRedis.RetryAfter);
+            Assert.Equal(viaEmbedded.Headroom, viaRedis.Headroom);
+            if (viaRedis.Allowed)
+            {
+                open.Add((viaRedis.Reservation!, viaEmbedded.Reservation!));
+            }
+
+            var usage = (await _redisStore.ReadAsync([scope], default))[0];
+            var expected = (await embedded.ReadAsync([scope], default))[0];
+            Assert.Equal(expected.RequestsLastMinute, usage.RequestsLastMinute);
+            Assert.Equal(expected.TokensLastMinute, usage.TokensLastMinute);
+        }
+    }
+
+    [Fact]
+    public async Task Redis_window_written_by_an_earlier_version_is_counted_once_and_cleaned()
+    {
+        // Earlier versions kept only the buckets (no running sums): an upgrade must neither forget nor double-count them.
+        var scope = Scope(Limits(rpm: 5, tpm: 1000));
+        var now = _clock.GetUtcNow().ToUnixTimeSeconds();
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.HashSetAsync(scope.Key + ":w", [new($"r:{now - 10}", 3), new($"t:{now - 10}", 600), new($"r:{now - 90}", 7), new($"t:{now - 90}", 900)]);
+
+        var check = await _redisStore.ReserveAsync([scope], 100, 0, default);
+
+        Assert.True(check.Allowed);
+        Assert.Equal(1, check.Headroom.RemainingRequests); // 5 - (3 earlier + this one)
+        Assert.Equal(300, check.Headroom.RemainingTokens); // 1000 - (600 + 100)
+        Assert.Equal(TimeSpan.FromSeconds(50), check.Headroom.ResetRequests);
+        Assert.False(await db.HashExistsAsync(scope.Key + ":w", $"r:{now - 90}"));
+        var usage = (await _redisStore.ReadAsync([scope], default))[0];
+        Assert.Equal(4, usage.RequestsLastMinute);
+        Assert.Equal(700, usage.TokensLastMinute);
+    }
+
     [Fact]
     public async Task Redis_keys_all_expire()
     {
