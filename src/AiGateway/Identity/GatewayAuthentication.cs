@@ -41,7 +41,10 @@ internal static class GatewayAuthentication
         var tokenCache = new ValidatedTokenCache(TimeProvider.System);
         services.AddSingleton(tokenCache);
 
-        var builder = services.AddAuthentication(SchemeName)
+        // No default scheme: only the caller stage authenticates, and only where a caller is needed. With a default, the
+        // authentication middleware WebApplication adds on its own ran the whole token path a second time per request
+        // (and on SCIM and health endpoints).
+        var builder = services.AddAuthentication()
             .AddPolicyScheme(SchemeName, "Bearer token of any trusted issuer", o => o.ForwardDefaultSelector = context => SelectScheme(context, issuers))
             .AddScheme<AuthenticationSchemeOptions, UnknownIssuerHandler>(UnknownIssuerScheme, null);
 
