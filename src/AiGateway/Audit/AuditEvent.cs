@@ -137,7 +137,7 @@ internal sealed class AuditEvent
         var connection = context.Connection;
         return new AuditEvent
         {
-            EventId = Guid.CreateVersion7(),
+            EventId = Uuid.NewVersion7(DateTimeOffset.FromUnixTimeMilliseconds(nowMs)),
             StartTimeUnixMs = nowMs - (long)total,
             EndTimeUnixMs = nowMs,
             RequestId = context.TraceIdentifier,

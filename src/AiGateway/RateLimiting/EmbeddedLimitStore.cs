@@ -55,7 +55,7 @@ internal sealed class EmbeddedLimitStore : ILimitStore
                 headroom = Tighter(headroom, limits, usedRequests + 1, Reset(oldestRequest, second), usedTokens + tokens, Reset(oldestToken, second));
             }
 
-            var lease = Guid.NewGuid().ToString("N");
+            var lease = Model.Uuid.NewHex();
             for (var i = 0; i < scopes.Count; i++)
             {
                 var c = counters[i];

@@ -260,7 +260,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     public async ValueTask<LimitCheck> ReserveAsync(IReadOnlyList<LimitScope> scopes, long tokens, long costMicros, CancellationToken cancellationToken)
     {
-        var lease = Guid.NewGuid().ToString("N");
+        var lease = Model.Uuid.NewHex();
         var groups = GroupBySlot(scopes);
         if (groups.Count == 1)
         {
