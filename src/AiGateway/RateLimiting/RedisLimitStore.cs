@@ -95,10 +95,45 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         end
         """;
 
-    // KEYS: 3 per scope (window, budget, in-flight). ARGV: tokens, cost, lease, lease ms, clock override ms (0 = TIME),
-    // then 7 limits per scope (-1 = none). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT}
-    // or {0, scope index, metric index, retry-after seconds, limit}.
-    private static readonly LuaScript s_reserve = LuaScript.Prepare(CivilMonth + "\n" + Window + """
+    // Reconciliation of earlier requests (see CommitAsync): ARGV[a] = number of commits, then 7 values per commit (scopes k,
+    // bucket second, day, month, delta tokens, delta cost, lease); their keys, 3 per scope, start at KEYS[key]. A bucket
+    // that has left the window (deleted) is not corrected: its tokens no longer count.
+    private const string Commits = """
+        local function apply_commits(key, a)
+          local c = tonumber(ARGV[a])
+          a = a + 1
+          for j = 1, c do
+            local k, sec, day, month = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+            local dt, dc, lease = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
+            for i = 1, k do
+              local w, b, f = KEYS[key], KEYS[key + 1], KEYS[key + 2]
+              if dt ~= 0 and redis.call('HEXISTS', w, 't:' .. sec) == 1 then
+                redis.call('HINCRBY', w, 't:' .. sec, dt)
+                redis.call('HINCRBY', w, 'T', dt)
+              end
+              if (dt ~= 0 or dc ~= 0) and redis.call('EXISTS', b) == 1 then
+                if dt ~= 0 then
+                  redis.call('HINCRBY', b, 'td:' .. day, dt)
+                  redis.call('HINCRBY', b, 'tm:' .. month, dt)
+                end
+                if dc ~= 0 then
+                  redis.call('HINCRBY', b, 'cd:' .. day, dc)
+                  redis.call('HINCRBY', b, 'cm:' .. month, dc)
+                end
+              end
+              redis.call('ZREM', f, lease)
+              key = key + 3
+            end
+            a = a + 7
+          end
+        end
+        """;
+
+    // KEYS: 3 per scope (window, budget, in-flight), then the keys of the carried commits. ARGV: tokens, cost, lease,
+    // lease ms, clock override ms (0 = TIME), number of scopes n, 7 limits per scope (-1 = none), then the carried
+    // commits (applied first). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT} or
+    // {0, scope index, metric index, retry-after seconds, limit}.
+    private static readonly LuaScript s_reserve = LuaScript.Prepare(CivilMonth + "\n" + Window + "\n" + Commits + """
 
         local nowms = tonumber(ARGV[5])
         if nowms == 0 then
@@ -110,12 +145,13 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         local month = civil_month(day)
         local tokens = tonumber(ARGV[1])
         local cost = tonumber(ARGV[2])
-        local n = #KEYS / 3
+        local n = tonumber(ARGV[6])
+        apply_commits(3 * n + 1, 7 + 7 * n)
         local out = {1, sec, day, month}
         local windows = {}
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-          local a = 5 + (i - 1) * 7
+          local a = 6 + (i - 1) * 7
           local rpm, tpm, conc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local tpd, tmo, cpd, cmo = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
           local R, T, OR, OT = roll(w, sec, true)
@@ -172,27 +208,10 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return out
         """);
 
-    // KEYS as for reserve. ARGV: second, day, month, delta tokens, delta cost, lease. A bucket that has left the window
-    // (deleted) is not corrected: its tokens no longer count.
-    private static readonly LuaScript s_commit = LuaScript.Prepare("""
-        local n = #KEYS / 3
-        local dt, dc = tonumber(ARGV[4]), tonumber(ARGV[5])
-        for i = 1, n do
-          local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-          if dt ~= 0 and redis.call('HEXISTS', w, 't:' .. ARGV[1]) == 1 then
-            redis.call('HINCRBY', w, 't:' .. ARGV[1], dt)
-            redis.call('HINCRBY', w, 'T', dt)
-          end
-          if dt ~= 0 and redis.call('EXISTS', b) == 1 then
-            redis.call('HINCRBY', b, 'td:' .. ARGV[2], dt)
-            redis.call('HINCRBY', b, 'tm:' .. ARGV[3], dt)
-          end
-          if dc ~= 0 and redis.call('EXISTS', b) == 1 then
-            redis.call('HINCRBY', b, 'cd:' .. ARGV[2], dc)
-            redis.call('HINCRBY', b, 'cm:' .. ARGV[3], dc)
-          end
-          redis.call('ZREM', f, ARGV[6])
-        end
+    // Pending commits of one slot that no reservation carried (ARGV and KEYS as the commit part of reserve).
+    private static readonly LuaScript s_commit = LuaScript.Prepare(Commits + """
+
+        apply_commits(1, 1)
         return 1
         """);
 
@@ -228,6 +247,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     private readonly TimeSpan _breakDuration;
     private readonly TimeProvider? _testClock;
     private readonly ILogger<RedisLimitStore> _logger;
+    private readonly Lock _pendingLock = new();
+    private readonly Dictionary<string, List<PendingCommit>> _pending = new(StringComparer.Ordinal);
+    private readonly Timer _flushTimer;
     private long _openUntilTicks;
     private int _probing;
 
@@ -237,7 +259,17 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         _breakDuration = breakDuration;
         _testClock = testClock;
         _logger = logger;
+        _flushTimer = new Timer(static state => ((RedisLimitStore)state!).FlushPending(), this, Timeout.Infinite, Timeout.Infinite);
     }
+
+    /// <summary>How long a commit waits for a reservation of its slot to carry it before it is sent on its own.</summary>
+    internal static readonly TimeSpan CommitDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Most commits one script carries.</summary>
+    private const int MaxCarried = 256;
+
+    /// <summary>The reconciliation of one request in one slot, waiting to be sent.</summary>
+    private sealed record PendingCommit(IReadOnlyList<LimitScope> Scopes, long Second, long Day, long Month, long DeltaTokens, long DeltaCost, string Lease);
 
     /// <summary>Connects without waiting for Redis to be up (it may come later; the breaker covers the gap).</summary>
     /// <param name="testClock">Only for tests of period roll-over: replaces Redis TIME.</param>
@@ -277,7 +309,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             {
                 if (check.Allowed)
                 {
-                    await CommitSlotAsync(check.Reservation!, -check.Reservation!.Tokens, -check.Reservation.CostMicros);
+                    var r = check.Reservation!;
+                    Defer(new PendingCommit(r.Scopes, r.BucketSecond, r.Day, r.Month, -r.Tokens, -r.CostMicros, r.LeaseId));
                 }
             }
 
@@ -294,12 +327,20 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return new LimitCheck(true, first with { Scopes = scopes }, headroom);
     }
 
-    public async ValueTask CommitAsync(LimitReservation reservation, long actualTokens, long actualCostMicros, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reconciliation is not a round trip of its own: it waits (at most <see cref="CommitDelay"/>) for the next
+    /// reservation in its slot from this replica, which applies it in the same script before its own checks; when none
+    /// comes in time, one script sends every commit pending for the slot. This replica's next request therefore always
+    /// sees its earlier requests reconciled and their leases released; another replica sees them within the delay.
+    /// </summary>
+    public ValueTask CommitAsync(LimitReservation reservation, long actualTokens, long actualCostMicros, CancellationToken cancellationToken)
     {
         foreach (var group in GroupBySlot(reservation.Scopes))
         {
-            await CommitSlotAsync(reservation with { Scopes = group }, actualTokens - reservation.Tokens, actualCostMicros - reservation.CostMicros);
+            Defer(new PendingCommit(group, reservation.BucketSecond, reservation.Day, reservation.Month, actualTokens - reservation.Tokens, actualCostMicros - reservation.CostMicros, reservation.LeaseId));
         }
+
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask<IReadOnlyList<ScopeUsage>> ReadAsync(IReadOnlyList<LimitScope> scopes, CancellationToken cancellationToken)
@@ -307,7 +348,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         var result = new List<ScopeUsage>(scopes.Count);
         foreach (var group in GroupBySlot(scopes))
         {
-            var values = (long[])(await RunAsync(s_read, Keys(group), [ClockOverride()]))!;
+            SendPending(group[0].Slot); // ordered before the read on the same connection
+            var values = (long[])(await RunAsync(s_read, Keys(group, 0), [ClockOverride()]))!;
             for (var i = 0; i < group.Count; i++)
             {
                 var o = i * 7;
@@ -320,16 +362,25 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     private async Task<LimitCheck> ReserveSlotAsync(IReadOnlyList<LimitScope> scopes, long tokens, long costMicros, string lease)
     {
-        var args = new RedisValue[5 + (scopes.Count * 7)];
+        var carried = TakePending(scopes[0].Slot);
+        var carriedScopes = 0;
+        foreach (var commit in carried)
+        {
+            carriedScopes += commit.Scopes.Count;
+        }
+
+        var keys = Keys(scopes, carriedScopes);
+        var args = new RedisValue[7 + (scopes.Count * 7) + (carried.Count * 7)];
         args[0] = tokens;
         args[1] = costMicros;
         args[2] = lease;
         args[3] = (long)LimitPeriods.LeaseLifetime.TotalMilliseconds;
         args[4] = ClockOverride();
+        args[5] = scopes.Count;
         for (var i = 0; i < scopes.Count; i++)
         {
             var l = scopes[i].Limits;
-            var a = 5 + (i * 7);
+            var a = 6 + (i * 7);
             args[a] = l.RequestsPerMinute ?? -1;
             args[a + 1] = l.TokensPerMinute ?? -1;
             args[a + 2] = l.ConcurrentRequests ?? -1;
@@ -339,7 +390,18 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             args[a + 6] = l.CostMicrosPerMonth ?? -1;
         }
 
-        var values = (long[])(await RunAsync(s_reserve, Keys(scopes), args))!;
+        WriteCommits(carried, keys, scopes.Count * 3, args, 6 + (scopes.Count * 7));
+        long[] values;
+        try
+        {
+            values = (long[])(await RunAsync(s_reserve, keys, args))!;
+        }
+        catch (LimitStoreUnavailableException) when (carried.Count > 0)
+        {
+            Log.CommitsDropped(_logger, carried.Count);
+            throw;
+        }
+
         if (values[0] == 0)
         {
             var metric = (LimitMetric)values[2];
@@ -358,10 +420,121 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         return new LimitCheck(true, new LimitReservation(lease, scopes, tokens, costMicros, second, values[2], values[3], Local: false), headroom);
     }
 
-    // Reconciliation happens after the answer: nothing waits for Redis to confirm it (fire-and-forget, still ordered on
-    // the connection), so the check before forwarding stays the request's only Redis round trip.
-    private Task CommitSlotAsync(LimitReservation reservation, long deltaTokens, long deltaCost) =>
-        RunAsync(s_commit, Keys(reservation.Scopes), [reservation.BucketSecond, reservation.Day, reservation.Month, deltaTokens, deltaCost, reservation.LeaseId], CommandFlags.FireAndForget);
+    private void Defer(PendingCommit commit)
+    {
+        lock (_pendingLock)
+        {
+            var slot = commit.Scopes[0].Slot;
+            if (!_pending.TryGetValue(slot, out var list))
+            {
+                list = [];
+                _pending.Add(slot, list);
+            }
+
+            list.Add(commit);
+            if (list.Count == 1 && _pending.Count == 1)
+            {
+                _flushTimer.Change(CommitDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>The commits pending for <paramref name="slot"/>, at most <see cref="MaxCarried"/> (the rest wait).</summary>
+    private List<PendingCommit> TakePending(string slot)
+    {
+        lock (_pendingLock)
+        {
+            if (!_pending.TryGetValue(slot, out var list) || list.Count == 0)
+            {
+                return [];
+            }
+
+            if (list.Count <= MaxCarried)
+            {
+                _pending.Remove(slot);
+                return list;
+            }
+
+            var taken = list.GetRange(0, MaxCarried);
+            list.RemoveRange(0, MaxCarried);
+            return taken;
+        }
+    }
+
+    /// <summary>Sends what no reservation carried in time (timer), one fire-and-forget script per slot.</summary>
+    private void FlushPending()
+    {
+        string[] slots;
+        lock (_pendingLock)
+        {
+            slots = [.. _pending.Keys];
+        }
+
+        foreach (var slot in slots)
+        {
+            SendPending(slot);
+        }
+
+        lock (_pendingLock)
+        {
+            if (_pending.Count > 0)
+            {
+                _flushTimer.Change(CommitDelay, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void SendPending(string slot)
+    {
+        while (TakePending(slot) is { Count: > 0 } commits)
+        {
+            var scopes = 0;
+            foreach (var commit in commits)
+            {
+                scopes += commit.Scopes.Count;
+            }
+
+            var keys = new RedisKey[scopes * 3];
+            var args = new RedisValue[1 + (commits.Count * 7)];
+            WriteCommits(commits, keys, 0, args, 0);
+            _ = SendCommitsAsync(keys, args, commits.Count);
+        }
+    }
+
+    private async Task SendCommitsAsync(RedisKey[] keys, RedisValue[] args, int count)
+    {
+        try
+        {
+            await RunAsync(s_commit, keys, args, CommandFlags.FireAndForget);
+        }
+        catch (LimitStoreUnavailableException)
+        {
+            // The reservations stand as the charge (they were upper estimates); leases expire on their own.
+            Log.CommitsDropped(_logger, count);
+        }
+    }
+
+    private static void WriteCommits(List<PendingCommit> commits, RedisKey[] keys, int key, RedisValue[] args, int a)
+    {
+        args[a++] = commits.Count;
+        foreach (var c in commits)
+        {
+            args[a] = c.Scopes.Count;
+            args[a + 1] = c.Second;
+            args[a + 2] = c.Day;
+            args[a + 3] = c.Month;
+            args[a + 4] = c.DeltaTokens;
+            args[a + 5] = c.DeltaCost;
+            args[a + 6] = c.Lease;
+            a += 7;
+            foreach (var scope in c.Scopes)
+            {
+                keys[key++] = scope.Key + ":w";
+                keys[key++] = scope.Key + ":b";
+                keys[key++] = scope.Key + ":f";
+            }
+        }
+    }
 
     private async Task<RedisResult> RunAsync(LuaScript script, RedisKey[] keys, RedisValue[] args, CommandFlags flags = CommandFlags.None)
     {
@@ -415,9 +588,10 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     private static TimeSpan Reset(long oldestSecond, long now) => TimeSpan.FromSeconds(Math.Max(1, oldestSecond + 60 - now));
 
-    private static RedisKey[] Keys(IReadOnlyList<LimitScope> scopes)
+    /// <summary>The scopes' keys, with room for <paramref name="extraScopes"/> more after them.</summary>
+    private static RedisKey[] Keys(IReadOnlyList<LimitScope> scopes, int extraScopes)
     {
-        var keys = new RedisKey[scopes.Count * 3];
+        var keys = new RedisKey[(scopes.Count + extraScopes) * 3];
         for (var i = 0; i < scopes.Count; i++)
         {
             keys[i * 3] = scopes[i].Key + ":w";
@@ -458,7 +632,13 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     /// <summary>One PING round trip, bypassing the breaker (readiness probe).</summary>
     public Task<TimeSpan> PingAsync() => _redis.GetDatabase().PingAsync();
 
-    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _flushTimer.DisposeAsync();
+        FlushPending();
+        await _redis.CloseAsync(allowCommandsToComplete: true);
+        await _redis.DisposeAsync();
+    }
 
     private static partial class Log
     {
@@ -467,5 +647,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
         [LoggerMessage(EventIds.LimitStoreRecovered, LogLevel.Information, "The Redis limit store answers again.", EventName = "LimitStoreRecovered")]
         public static partial void StoreRecovered(ILogger logger);
+
+        [LoggerMessage(EventIds.LimitCommitFailed, LogLevel.Warning, "{Count} reconciliation(s) could not be sent to the Redis limit store; their reservations stand.", EventName = "LimitCommitsDropped")]
+        public static partial void CommitsDropped(ILogger logger, int count);
     }
 }

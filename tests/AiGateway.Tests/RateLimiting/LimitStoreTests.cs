@@ -232,6 +232,59 @@ public sealed class LimitStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redis_commit_rides_on_the_next_reservation_instead_of_its_own_round_trip()
+    {
+        var scope = Scope(Limits(concurrent: 1, tpm: 10_000));
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var before = await ScriptCallsAsync(server);
+
+        var first = await _redisStore.ReserveAsync([scope], 500, 0, default);
+        await _redisStore.CommitAsync(first.Reservation!, 120, 0, default);
+        var second = await _redisStore.ReserveAsync([scope], 500, 0, default); // carries the commit: lease released, 120 counted
+
+        Assert.True(second.Allowed);
+        Assert.Equal(10_000 - 120 - 500, second.Headroom.RemainingTokens);
+        Assert.Equal(2, await ScriptCallsAsync(server) - before);
+    }
+
+    [Fact]
+    public async Task Redis_commit_no_reservation_carries_is_sent_within_the_delay()
+    {
+        var scope = Scope(Limits(concurrent: 5, tpm: 10_000));
+        var check = await _redisStore.ReserveAsync([scope], 500, 0, default);
+        await _redisStore.CommitAsync(check.Reservation!, 80, 0, default);
+
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (await db.SortedSetLengthAsync(scope.Key + ":f") > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, await db.SortedSetLengthAsync(scope.Key + ":f"));
+        Assert.Equal(80, (long)await db.HashGetAsync(scope.Key + ":w", "T"));
+    }
+
+    private static async Task<long> ScriptCallsAsync(StackExchange.Redis.IServer server)
+    {
+        var calls = 0L;
+        foreach (var group in await server.InfoAsync("commandstats"))
+        {
+            foreach (var (key, value) in group)
+            {
+                if (key is "cmdstat_evalsha" or "cmdstat_eval")
+                {
+                    calls += long.Parse(value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return calls;
+    }
+
+    [Fact]
     public async Task Redis_keys_all_expire()
     {
         var scope = Scope(Limits(rpm: 10, tpd: 1000));
