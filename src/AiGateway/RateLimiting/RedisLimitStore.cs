@@ -250,6 +250,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     private readonly Lock _pendingLock = new();
     private readonly Dictionary<string, List<PendingCommit>> _pending = new(StringComparer.Ordinal);
     private readonly Timer _flushTimer;
+    private bool _flushArmed; // under _pendingLock: at most one timer change per delay, not one per request
     private long _openUntilTicks;
     private int _probing;
 
@@ -432,9 +433,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             }
 
             list.Add(commit);
-            if (list.Count == 1 && _pending.Count == 1)
+            if (!_flushArmed)
             {
-                _flushTimer.Change(CommitDelay, Timeout.InfiniteTimeSpan);
+                ArmFlush();
             }
         }
     }
@@ -467,6 +468,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         string[] slots;
         lock (_pendingLock)
         {
+            _flushArmed = false;
             slots = [.. _pending.Keys];
         }
 
@@ -477,10 +479,23 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
         lock (_pendingLock)
         {
-            if (_pending.Count > 0)
+            if (_pending.Count > 0 && !_flushArmed)
             {
-                _flushTimer.Change(CommitDelay, Timeout.InfiniteTimeSpan);
+                ArmFlush();
             }
+        }
+    }
+
+    /// <summary>Under <see cref="_pendingLock"/>. After disposal (shutdown) the last flush has run; nothing is armed.</summary>
+    private void ArmFlush()
+    {
+        try
+        {
+            _flushTimer.Change(CommitDelay, Timeout.InfiniteTimeSpan);
+            _flushArmed = true;
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
