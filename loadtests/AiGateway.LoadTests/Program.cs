@@ -512,7 +512,7 @@ internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List
 internal sealed record Timing(double WarmupSliceSeconds, int WarmupMinSlicesDotnet, int WarmupMaxSlices, double PrewarmSeconds, double MeasureSeconds, double PacedSeconds, int TtfbPairs, double SoakSeconds, int Connections)
 {
     public static readonly Timing Quick = new(2, 1, 1, 1, 2, 2, 50, 5, 32);
-    public static readonly Timing Full = new(10, 6, 9, 5, 20, 20, 1000, 45, 32);
+    public static readonly Timing Full = new(10, 6, 18, 5, 20, 20, 1000, 45, 32);
 }
 
 internal static class Workload

@@ -651,7 +651,15 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     {
         await _flushTimer.DisposeAsync();
         FlushPending();
-        await _redis.CloseAsync(allowCommandsToComplete: true);
+        try
+        {
+            // Lets the last reconciliations reach Redis; bounded, so a dead Redis cannot hold up the shutdown.
+            await _redis.CloseAsync(allowCommandsToComplete: true).WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        {
+        }
+
         await _redis.DisposeAsync();
     }
 

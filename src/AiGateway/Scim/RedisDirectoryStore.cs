@@ -539,7 +539,16 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
     {
         await _activityTimer.DisposeAsync();
         FlushActivity();
-        await _redis.CloseAsync(); // waits for what is queued, the last activity included
+        try
+        {
+            // Lets the last activity reach Redis; bounded, so a dead Redis cannot hold up the shutdown.
+            await _redis.CloseAsync(allowCommandsToComplete: true).WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException)
+        {
+        }
+
+        await _redis.DisposeAsync();
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
