@@ -274,22 +274,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     /// <summary>Connects without waiting for Redis to be up (it may come later; the breaker covers the gap).</summary>
     /// <param name="testClock">Only for tests of period roll-over: replaces Redis TIME.</param>
-    public static RedisLimitStore Connect(string configuration, string? password, int timeoutMilliseconds, TimeSpan breakDuration, ILogger<RedisLimitStore> logger, TimeProvider? testClock = null)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = Math.Max(timeoutMilliseconds, 1000);
-        options.AsyncTimeout = timeoutMilliseconds;
-        options.SyncTimeout = timeoutMilliseconds;
-        options.ConnectRetry = 1;
-        options.ClientName = "aigateway";
-        if (password is not null)
-        {
-            options.Password = password;
-        }
-
-        return new RedisLimitStore(ConnectionMultiplexer.Connect(options), breakDuration, testClock, logger);
-    }
+    public static RedisLimitStore Connect(string configuration, string? password, int timeoutMilliseconds, TimeSpan breakDuration, ILogger<RedisLimitStore> logger, TimeProvider? testClock = null) =>
+        new(RedisConnection.Connect(configuration, password, timeoutMilliseconds, "aigateway"), breakDuration, testClock, logger);
 
     public async ValueTask<LimitCheck> ReserveAsync(IReadOnlyList<LimitScope> scopes, long tokens, long costMicros, CancellationToken cancellationToken)
     {
@@ -651,16 +637,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     {
         await _flushTimer.DisposeAsync();
         FlushPending();
-        try
-        {
-            // Lets the last reconciliations reach Redis; bounded, so a dead Redis cannot hold up the shutdown.
-            await _redis.CloseAsync(allowCommandsToComplete: true).WaitAsync(TimeSpan.FromSeconds(2));
-        }
-        catch (Exception ex) when (ex is TimeoutException or RedisException)
-        {
-        }
-
-        await _redis.DisposeAsync();
+        await RedisConnection.CloseAsync(_redis); // the last reconciliations included
     }
 
     private static partial class Log

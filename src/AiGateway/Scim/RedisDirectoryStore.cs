@@ -186,22 +186,8 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
     }
 
     /// <summary>Connects like the limit store does (same options), without waiting for Redis to be up.</summary>
-    public static RedisDirectoryStore Connect(string configuration, string? password, int timeoutMilliseconds, TimeProvider time)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = Math.Max(timeoutMilliseconds, 1000);
-        options.AsyncTimeout = timeoutMilliseconds;
-        options.SyncTimeout = timeoutMilliseconds;
-        options.ConnectRetry = 1;
-        options.ClientName = "aigateway-directory";
-        if (password is not null)
-        {
-            options.Password = password;
-        }
-
-        return new RedisDirectoryStore(ConnectionMultiplexer.Connect(options), time);
-    }
+    public static RedisDirectoryStore Connect(string configuration, string? password, int timeoutMilliseconds, TimeProvider time) =>
+        new(RateLimiting.RedisConnection.Connect(configuration, password, timeoutMilliseconds, "aigateway-directory"), time);
 
     private IDatabase Db => _redis.GetDatabase();
 
@@ -539,16 +525,7 @@ internal sealed class RedisDirectoryStore : IDirectoryStore, IAsyncDisposable
     {
         await _activityTimer.DisposeAsync();
         FlushActivity();
-        try
-        {
-            // Lets the last activity reach Redis; bounded, so a dead Redis cannot hold up the shutdown.
-            await _redis.CloseAsync(allowCommandsToComplete: true).WaitAsync(TimeSpan.FromSeconds(2));
-        }
-        catch (Exception ex) when (ex is TimeoutException or RedisException)
-        {
-        }
-
-        await _redis.DisposeAsync();
+        await RateLimiting.RedisConnection.CloseAsync(_redis); // the last activity included
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
