@@ -19,7 +19,8 @@ internal enum LimitMetric
 internal sealed record LimitScope(string Key, string Name, LimitSet Limits)
 {
     /// <summary>The hash-tag part of the key: scopes with the same tag are checked in one atomic script.</summary>
-    public string Slot => Key[..(Key.IndexOf('}') + 1)];
+    /// <remarks>Computed once: reservation, commit and their grouping ask for it several times per request.</remarks>
+    public string Slot { get; } = Key[..(Key.IndexOf('}') + 1)];
 }
 
 /// <summary>What a granted reservation holds, so it can be reconciled with the actual usage later.</summary>
