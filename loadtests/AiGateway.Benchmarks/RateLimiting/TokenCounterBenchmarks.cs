@@ -8,10 +8,14 @@ using BenchmarkDotNet.Attributes;
 
 namespace AiGateway.Benchmarks.RateLimiting;
 
-/// <summary>Cost of counting prompt tokens before forwarding (o200k_base tokenizer vs the character estimate), per prompt size.</summary>
+/// <summary>
+/// Cost of counting prompt tokens before forwarding, per prompt size: the o200k_base tokenizer on text not seen before,
+/// the same caller resending it (a conversation's history: <see cref="TokenCountCache"/>), and the character estimate.
+/// </summary>
 [MemoryDiagnoser]
 public class TokenCounterBenchmarks
 {
+    private static readonly Caller s_caller = new() { Agency = "perf", SubjectId = "caller-1", Kind = CallerKind.Person, Roles = ["user"], Issuer = "http://127.0.0.1/" };
     private readonly TokenCounter _counter = new();
     private LlmRequest _request = null!;
     private ModelRoute _openAI = null!;
@@ -44,6 +48,9 @@ public class TokenCounterBenchmarks
 
     [Benchmark(Baseline = true)]
     public int Tiktoken_o200k() => _counter.CountPrompt(_request, _openAI);
+
+    [Benchmark]
+    public int Tiktoken_o200k_resent_by_the_same_caller() => _counter.CountPrompt(_request, _openAI, s_caller);
 
     [Benchmark]
     public int Character_estimate() => _counter.CountPrompt(_request, _anthropic);

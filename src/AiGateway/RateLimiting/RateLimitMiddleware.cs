@@ -43,8 +43,9 @@ internal sealed partial class RateLimitMiddleware
         }
 
         // The tokenizer costs ~20 µs per KiB of prompt: only pay it when a token or cost limit needs the estimate
-        // (the commit replaces the reservation by the provider's usage either way).
-        var promptTokens = NeedsTokenCount(scopes) ? _counter.CountPrompt(request, model) : (int)TokenCounter.EstimateFromCharacters(request.TextLength, model.Api);
+        // (the commit replaces the reservation by the provider's usage either way), and only for text this caller has
+        // not sent recently (TokenCountCache).
+        var promptTokens = NeedsTokenCount(scopes) ? _counter.CountPrompt(request, model, caller) : (int)TokenCounter.EstimateFromCharacters(request.TextLength, model.Api);
         var maxOutput = request.Endpoint.Operation == ApiOperation.Embeddings ? 0 : request.MaxOutputTokens ?? agency.Limits.DefaultMaxOutputTokens;
         var estimate = promptTokens + (long)maxOutput;
         var estimatedCost = model.Pricing?.CostMicros(promptTokens, maxOutput) ?? 0;

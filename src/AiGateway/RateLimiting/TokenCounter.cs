@@ -18,6 +18,9 @@ internal sealed class TokenCounter
 
     private readonly Lazy<Tokenizer> _o200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private readonly Lazy<Tokenizer> _cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+    private readonly TokenCountCache _cache = new();
+
+    internal TokenCountCache Cache => _cache;
 
     /// <summary>
     /// Text tokenized exactly per request. Beyond it, the rest is counted at the characters-per-token ratio measured
@@ -26,9 +29,16 @@ internal sealed class TokenCounter
     /// </summary>
     internal const int ExactCharacters = 8 * 1024;
 
-    public int CountPrompt(LlmRequest request, ModelRoute model)
+    /// <summary>
+    /// The prompt's tokens. With a <paramref name="caller"/>, texts that caller sent recently (a conversation's earlier
+    /// turns, an agent's instructions) are taken from <see cref="TokenCountCache"/> instead of being tokenized again.
+    /// </summary>
+    public int CountPrompt(LlmRequest request, ModelRoute model, Caller? caller = null)
     {
         var tokenizer = TokenizerFor(model);
+        var partition = tokenizer is not null && caller is not null
+            ? _cache.Partition(caller.Agency, caller.SubjectId, _o200k.IsValueCreated && ReferenceEquals(tokenizer, _o200k.Value) ? 1 : 2)
+            : (long?)null;
         var tokens = 0;
         var lastMessage = -1;
         var messages = 0;
@@ -44,7 +54,7 @@ internal sealed class TokenCounter
             else if (exactChars < ExactCharacters)
             {
                 var take = Math.Min(segment.Text.Length, ExactCharacters - exactChars);
-                var counted = tokenizer.CountTokens(segment.Text.AsSpan(0, take));
+                var counted = Count(tokenizer, segment.Text.AsSpan(0, take), partition);
                 exactChars += take;
                 exactTokens += counted;
                 tokens += counted;
@@ -72,6 +82,24 @@ internal sealed class TokenCounter
         }
 
         return tokens + (messages * PerMessageOverhead) + ReplyPriming;
+    }
+
+    private int Count(Tokenizer tokenizer, ReadOnlySpan<char> text, long? partition)
+    {
+        if (partition is not { } seed || text.Length < TokenCountCache.MinCharacters)
+        {
+            return tokenizer.CountTokens(text);
+        }
+
+        var key = TokenCountCache.Key(seed, text);
+        if (_cache.TryGet(key, out var tokens))
+        {
+            return tokens;
+        }
+
+        tokens = tokenizer.CountTokens(text);
+        _cache.Set(key, tokens);
+        return tokens;
     }
 
     /// <summary>Tokens for text the gateway saw streamed but was never told the usage of (a client that left mid-stream).</summary>

@@ -65,7 +65,7 @@ public sealed class TokenAccountingTests
         Assert.InRange(counted, exact * 0.95, exact * 1.05);
     }
 
-    private static ModelRoute Route(string name)
+    internal static ModelRoute Route(string name)
     {
         var deployment = new UpstreamDeployment
         {

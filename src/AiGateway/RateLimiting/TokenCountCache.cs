@@ -1,0 +1,65 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace AiGateway.RateLimiting;
+
+/// <summary>
+/// Token counts of recently seen prompt texts, per caller. Chat clients resend the whole conversation on every turn
+/// and agents resend their instructions and tool results in a loop, so most of a prompt's text was counted on the
+/// caller's previous request; the tokenizer (~20 µs per KiB) then only runs on what is new.
+/// <para>
+/// The key is a 128-bit XxHash of the text, seeded with the caller (agency and subject) and the tokenizer, with a
+/// per-process random secret: one caller's requests can never be answered from another caller's entries (no timing
+/// signal that someone else sent the same text), and keys cannot be predicted from outside. No text is kept. A
+/// collision would only mis-size one reservation, which the provider's reported usage replaces after the call.
+/// </para>
+/// Direct-mapped and fixed in size (<see cref="Capacity"/> entries, ~0.4 MiB): a newer text simply replaces an older one.
+/// </summary>
+internal sealed class TokenCountCache
+{
+    /// <summary>Texts shorter than this are tokenized directly (hashing would save less than it costs to look up).</summary>
+    public const int MinCharacters = 64;
+
+    public const int Capacity = 8192;
+
+    private readonly Entry?[] _entries = new Entry?[Capacity];
+    private readonly ulong _secret = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>The seed for one caller's keys with one tokenizer.</summary>
+    public long Partition(string agency, string subjectId, int tokenizerId)
+    {
+        var hash = new XxHash3((long)_secret);
+        hash.Append(MemoryMarshal.AsBytes(agency.AsSpan()));
+        hash.Append([0, 0]);
+        hash.Append(MemoryMarshal.AsBytes(subjectId.AsSpan()));
+        hash.Append([0, 0, (byte)tokenizerId]);
+        return (long)hash.GetCurrentHashAsUInt64();
+    }
+
+    public static UInt128 Key(long partition, ReadOnlySpan<char> text) =>
+        XxHash128.HashToUInt128(MemoryMarshal.AsBytes(text), partition);
+
+    public bool TryGet(UInt128 key, out int tokens)
+    {
+        var entry = Volatile.Read(ref _entries[Slot(key)]);
+        if (entry is not null && entry.Key == key)
+        {
+            tokens = entry.Tokens;
+            return true;
+        }
+
+        tokens = 0;
+        return false;
+    }
+
+    public void Set(UInt128 key, int tokens) => Volatile.Write(ref _entries[Slot(key)], new Entry(key, tokens));
+
+    private static int Slot(UInt128 key) => (int)((ulong)key & (Capacity - 1));
+
+    private sealed class Entry(UInt128 key, int tokens)
+    {
+        public readonly UInt128 Key = key;
+        public readonly int Tokens = tokens;
+    }
+}
