@@ -237,6 +237,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var scope = Scope(Limits(concurrent: 1, tpm: 10_000));
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
         var server = redis.GetServer(redis.GetEndPoints()[0]);
+        await _redisStore.ReserveAsync([Scope(Limits(rpm: 5))], 1, 0, default); // loads the script (EVALSHA → NOSCRIPT → EVAL)
         var before = await ScriptCallsAsync(server);
 
         var first = await _redisStore.ReserveAsync([scope], 500, 0, default);
@@ -267,14 +268,36 @@ public sealed class LimitStoreTests : IAsyncLifetime
         Assert.Equal(80, (long)await db.HashGetAsync(scope.Key + ":w", "T"));
     }
 
-    private static async Task<long> ScriptCallsAsync(StackExchange.Redis.IServer server)
+    [Fact]
+    public async Task Redis_scripts_run_by_digest_and_are_loaded_again_after_a_script_flush()
+    {
+        var scope = Scope(Limits(rpm: 100, tpm: 10_000));
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        await server.ScriptFlushAsync(); // as after a Redis restart: the gateway's first EVALSHA gets NOSCRIPT
+
+        var first = await _redisStore.ReserveAsync([scope], 100, 0, default);
+        var evalBefore = await ScriptCallsAsync(server, "cmdstat_eval");
+        var shaBefore = await ScriptCallsAsync(server, "cmdstat_evalsha");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await _redisStore.ReserveAsync([scope], 100, 0, default)).Allowed);
+        }
+
+        Assert.True(first.Allowed);
+        Assert.Equal(3, await ScriptCallsAsync(server, "cmdstat_evalsha") - shaBefore);
+        Assert.Equal(0, await ScriptCallsAsync(server, "cmdstat_eval") - evalBefore);
+        Assert.Equal(4 * 100, (await _redisStore.ReadAsync([scope], default))[0].TokensLastMinute);
+    }
+
+    private static async Task<long> ScriptCallsAsync(StackExchange.Redis.IServer server, string? only = null)
     {
         var calls = 0L;
         foreach (var group in await server.InfoAsync("commandstats"))
         {
             foreach (var (key, value) in group)
             {
-                if (key is "cmdstat_evalsha" or "cmdstat_eval")
+                if (only is null ? key is "cmdstat_evalsha" or "cmdstat_eval" : key == only)
                 {
                     calls += long.Parse(value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
                 }
