@@ -76,94 +76,94 @@ internal static class OcsfApiActivity
         var success = e.Decision == AuditDecision.Allowed;
 
         w.WriteStartObject();
-        w.WriteNumber("class_uid", ClassUid);
-        w.WriteString("class_name", "API Activity");
-        w.WriteNumber("category_uid", CategoryUid);
-        w.WriteString("category_name", "Application Activity");
-        w.WriteNumber("activity_id", activityId);
-        w.WriteString("activity_name", activityName);
-        w.WriteNumber("type_uid", (ClassUid * 100) + activityId);
-        w.WriteString("type_name", "API Activity: " + activityName);
-        w.WriteNumber("severity_id", severityId);
-        w.WriteString("severity", severityName);
-        w.WriteNumber("status_id", success ? 1 : 2);
-        w.WriteString("status", success ? "Success" : "Failure");
+        w.WriteNumber("class_uid"u8, ClassUid);
+        w.WriteString("class_name"u8, "API Activity"u8);
+        w.WriteNumber("category_uid"u8, CategoryUid);
+        w.WriteString("category_name"u8, "Application Activity"u8);
+        w.WriteNumber("activity_id"u8, activityId);
+        w.WriteString("activity_name"u8, activityName);
+        w.WriteNumber("type_uid"u8, (ClassUid * 100) + activityId);
+        w.WriteString("type_name"u8, activityId switch { 1 => "API Activity: Create"u8, 2 => "API Activity: Read"u8, _ => "API Activity: Unknown"u8 });
+        w.WriteNumber("severity_id"u8, severityId);
+        w.WriteString("severity"u8, severityName);
+        w.WriteNumber("status_id"u8, success ? 1 : 2);
+        w.WriteString("status"u8, success ? "Success" : "Failure");
         if (e.ReasonCode is not null)
         {
-            w.WriteString("status_code", e.ReasonCode);
+            w.WriteString("status_code"u8, e.ReasonCode);
         }
 
-        w.WriteString("message", Message(e));
-        w.WriteNumber("time", e.StartTimeUnixMs);
-        w.WriteNumber("start_time", e.StartTimeUnixMs);
-        w.WriteNumber("end_time", e.EndTimeUnixMs);
-        w.WriteNumber("duration", (long)e.TotalMs);
+        w.WriteString("message"u8, Message(e));
+        w.WriteNumber("time"u8, e.StartTimeUnixMs);
+        w.WriteNumber("start_time"u8, e.StartTimeUnixMs);
+        w.WriteNumber("end_time"u8, e.EndTimeUnixMs);
+        w.WriteNumber("duration"u8, (long)e.TotalMs);
 
-        w.WriteStartObject("metadata");
-        w.WriteString("version", SchemaVersion);
-        w.WriteString("uid", e.EventId);
+        w.WriteStartObject("metadata"u8);
+        w.WriteString("version"u8, SchemaVersion);
+        w.WriteString("uid"u8, e.EventId);
         if (e.TraceId is not null)
         {
-            w.WriteString("correlation_uid", e.TraceId);
+            w.WriteString("correlation_uid"u8, e.TraceId);
         }
 
-        w.WriteString("log_name", "aigateway.audit");
-        w.WriteStartObject("product");
-        w.WriteString("name", "AiGateway");
-        w.WriteString("vendor_name", "AiGateway");
-        w.WriteString("version", s_productVersion);
+        w.WriteString("log_name"u8, "aigateway.audit"u8);
+        w.WriteStartObject("product"u8);
+        w.WriteString("name"u8, "AiGateway"u8);
+        w.WriteString("vendor_name"u8, "AiGateway"u8);
+        w.WriteString("version"u8, s_productVersion);
         w.WriteEndObject();
         w.WriteEndObject();
 
         WriteActor(w, e);
 
-        w.WriteStartObject("src_endpoint");
+        w.WriteStartObject("src_endpoint"u8);
         if (e.ClientIp is not null)
         {
-            w.WriteString("ip", e.ClientIp.IsIPv4MappedToIPv6 ? e.ClientIp.MapToIPv4().ToString() : e.ClientIp.ToString());
-            w.WriteNumber("port", e.ClientPort);
+            w.WriteString("ip"u8, e.ClientIp.IsIPv4MappedToIPv6 ? e.ClientIp.MapToIPv4().ToString() : e.ClientIp.ToString());
+            w.WriteNumber("port"u8, e.ClientPort);
         }
 
         w.WriteEndObject();
 
-        w.WriteStartObject("http_request");
-        w.WriteString("http_method", e.HttpMethod);
-        w.WriteStartObject("url");
-        w.WriteString("path", e.Path); // never the query: Azure clients may put api-key there
+        w.WriteStartObject("http_request"u8);
+        w.WriteString("http_method"u8, e.HttpMethod);
+        w.WriteStartObject("url"u8);
+        w.WriteString("path"u8, e.Path); // never the query: Azure clients may put api-key there
         w.WriteEndObject();
         if (e.UserAgent is not null)
         {
-            w.WriteString("user_agent", e.UserAgent);
+            w.WriteString("user_agent"u8, e.UserAgent);
         }
 
-        w.WriteString("uid", e.RequestId);
+        w.WriteString("uid"u8, e.RequestId);
         w.WriteEndObject();
 
-        w.WriteStartObject("http_response");
-        w.WriteNumber("code", e.StatusCode);
-        w.WriteNumber("latency", (long)e.TotalMs);
+        w.WriteStartObject("http_response"u8);
+        w.WriteNumber("code"u8, e.StatusCode);
+        w.WriteNumber("latency"u8, (long)e.TotalMs);
         w.WriteEndObject();
 
-        w.WriteStartObject("api");
-        w.WriteString("operation", OperationName(e.Endpoint.Operation));
-        w.WriteStartObject("service");
-        w.WriteString("name", e.Deployment is { } d ? d.Provider.Name : "aigateway");
+        w.WriteStartObject("api"u8);
+        w.WriteString("operation"u8, OperationName(e.Endpoint.Operation));
+        w.WriteStartObject("service"u8);
+        w.WriteString("name"u8, e.Deployment is { } d ? d.Provider.Name : "aigateway");
         w.WriteEndObject();
-        w.WriteStartObject("request");
-        w.WriteString("uid", e.RequestId);
+        w.WriteStartObject("request"u8);
+        w.WriteString("uid"u8, e.RequestId);
         w.WriteEndObject();
-        w.WriteStartObject("response");
-        w.WriteNumber("code", e.StatusCode);
+        w.WriteStartObject("response"u8);
+        w.WriteNumber("code"u8, e.StatusCode);
         if (e.ReasonCode is not null)
         {
-            w.WriteString("error", e.ReasonCode);
+            w.WriteString("error"u8, e.ReasonCode);
         }
 
         w.WriteEndObject();
         w.WriteEndObject();
 
-        w.WriteStartObject("cloud");
-        w.WriteString("provider", e.Deployment is { } dep ? ProviderApiName(dep.Provider.Api) : "none");
+        w.WriteStartObject("cloud"u8);
+        w.WriteString("provider"u8, e.Deployment is { } dep ? ProviderApiName(dep.Provider.Api) : "none");
         w.WriteEndObject();
 
         WriteUnmapped(w, e);
@@ -181,40 +181,40 @@ internal static class OcsfApiActivity
 
     private static void WriteActor(Utf8JsonWriter w, AuditEvent e)
     {
-        w.WriteStartObject("actor");
+        w.WriteStartObject("actor"u8);
         if (e.Caller is { } caller)
         {
-            w.WriteStartObject("user");
-            w.WriteString("uid", caller.SubjectId);
+            w.WriteStartObject("user"u8);
+            w.WriteString("uid"u8, caller.SubjectId);
             if (caller.UserName is not null)
             {
-                w.WriteString("name", caller.UserName);
+                w.WriteString("name"u8, caller.UserName);
             }
 
             if (caller.DisplayName is not null)
             {
-                w.WriteString("full_name", caller.DisplayName);
+                w.WriteString("full_name"u8, caller.DisplayName);
             }
 
-            w.WriteNumber("type_id", caller.Kind == CallerKind.Person ? 1 : 3);
-            w.WriteString("type", caller.Kind == CallerKind.Person ? "User" : "System");
-            w.WriteStartObject("org");
-            w.WriteString("uid", caller.Agency);
-            w.WriteString("name", caller.Agency);
+            w.WriteNumber("type_id"u8, caller.Kind == CallerKind.Person ? 1 : 3);
+            w.WriteString("type"u8, caller.Kind == CallerKind.Person ? "User" : "System");
+            w.WriteStartObject("org"u8);
+            w.WriteString("uid"u8, caller.Agency);
+            w.WriteString("name"u8, caller.Agency);
             w.WriteEndObject();
             w.WriteEndObject();
             if (caller.ClientAppId is not null)
             {
-                w.WriteString("app_uid", caller.ClientAppId);
+                w.WriteString("app_uid"u8, caller.ClientAppId);
             }
 
-            w.WriteStartArray("authorizations");
+            w.WriteStartArray("authorizations"u8);
             w.WriteStartObject();
-            w.WriteString("decision", e.GrantingRole is null ? "Denied" : "Allowed");
+            w.WriteString("decision"u8, e.GrantingRole is null ? "Denied" : "Allowed");
             if (e.GrantingRole is not null)
             {
-                w.WriteStartObject("policy");
-                w.WriteString("name", e.GrantingRole);
+                w.WriteStartObject("policy"u8);
+                w.WriteString("name"u8, e.GrantingRole);
                 w.WriteEndObject();
             }
 
@@ -223,9 +223,9 @@ internal static class OcsfApiActivity
         }
         else
         {
-            w.WriteStartObject("user");
-            w.WriteNumber("type_id", 0);
-            w.WriteString("type", "Unknown");
+            w.WriteStartObject("user"u8);
+            w.WriteNumber("type_id"u8, 0);
+            w.WriteString("type"u8, "Unknown"u8);
             w.WriteEndObject();
         }
 
@@ -234,14 +234,14 @@ internal static class OcsfApiActivity
 
     private static void WriteUnmapped(Utf8JsonWriter w, AuditEvent e)
     {
-        w.WriteStartObject("unmapped");
-        w.WriteString("request_id", e.RequestId);
-        WriteStringOrNull(w, "trace_id", e.TraceId);
-        WriteStringOrNull(w, "span_id", e.SpanId);
-        WriteStringOrNull(w, "agency", e.Caller?.Agency);
-        WriteStringOrNull(w, "caller_kind", e.Caller is null ? null : e.Caller.Kind == CallerKind.Person ? "person" : "workload");
-        WriteStringOrNull(w, "issuer", e.Caller?.Issuer);
-        w.WriteStartArray("roles");
+        w.WriteStartObject("unmapped"u8);
+        w.WriteString("request_id"u8, e.RequestId);
+        WriteStringOrNull(w, "trace_id"u8, e.TraceId);
+        WriteStringOrNull(w, "span_id"u8, e.SpanId);
+        WriteStringOrNull(w, "agency"u8, e.Caller?.Agency);
+        WriteStringOrNull(w, "caller_kind"u8, e.Caller is null ? null : e.Caller.Kind == CallerKind.Person ? "person" : "workload");
+        WriteStringOrNull(w, "issuer"u8, e.Caller?.Issuer);
+        w.WriteStartArray("roles"u8);
         if (e.Caller is not null)
         {
             foreach (var role in e.Caller.Roles)
@@ -251,103 +251,103 @@ internal static class OcsfApiActivity
         }
 
         w.WriteEndArray();
-        WriteStringOrNull(w, "granting_role", e.GrantingRole);
-        w.WriteString("dialect", DialectName(e.Endpoint.Dialect));
-        w.WriteString("operation", OperationName(e.Endpoint.Operation));
-        WriteStringOrNull(w, "requested_model", e.RequestedModel);
-        WriteStringOrNull(w, "model", e.Model);
-        WriteStringOrNull(w, "model_ceiling", e.ModelCeiling is { } c ? InspectionOutcome.LevelName(c) : null);
-        w.WriteBoolean("stream", e.Stream);
+        WriteStringOrNull(w, "granting_role"u8, e.GrantingRole);
+        w.WriteString("dialect"u8, DialectName(e.Endpoint.Dialect));
+        w.WriteString("operation"u8, OperationName(e.Endpoint.Operation));
+        WriteStringOrNull(w, "requested_model"u8, e.RequestedModel);
+        WriteStringOrNull(w, "model"u8, e.Model);
+        WriteStringOrNull(w, "model_ceiling"u8, e.ModelCeiling is { } c ? InspectionOutcome.LevelName(c) : null);
+        w.WriteBoolean("stream"u8, e.Stream);
 
         if (e.Deployment is { } d)
         {
-            w.WriteStartObject("upstream");
-            w.WriteString("provider", d.Provider.Name);
-            w.WriteString("provider_api", ProviderApiName(d.Provider.Api));
-            w.WriteString("destination_id", d.DestinationId);
-            w.WriteString("upstream_model", d.UpstreamModel);
-            w.WriteNumber("attempts", e.Attempts);
+            w.WriteStartObject("upstream"u8);
+            w.WriteString("provider"u8, d.Provider.Name);
+            w.WriteString("provider_api"u8, ProviderApiName(d.Provider.Api));
+            w.WriteString("destination_id"u8, d.DestinationId);
+            w.WriteString("upstream_model"u8, d.UpstreamModel);
+            w.WriteNumber("attempts"u8, e.Attempts);
             w.WriteEndObject();
         }
         else
         {
-            w.WriteNull("upstream");
+            w.WriteNull("upstream"u8);
         }
 
-        w.WriteString("decision", AuditEvent.DecisionName(e.Decision));
-        WriteStringOrNull(w, "reason_code", e.ReasonCode);
+        w.WriteString("decision"u8, AuditEvent.DecisionName(e.Decision));
+        WriteStringOrNull(w, "reason_code"u8, e.ReasonCode);
 
-        w.WriteStartObject("markings");
-        WriteInspection(w, "prompt", e.PromptInspection);
-        WriteInspection(w, "answer", e.AnswerInspection);
+        w.WriteStartObject("markings"u8);
+        WriteInspection(w, "prompt"u8, e.PromptInspection);
+        WriteInspection(w, "answer"u8, e.AnswerInspection);
         w.WriteEndObject();
 
-        w.WriteStartObject("usage");
+        w.WriteStartObject("usage"u8);
         if (e.Usage is { } u)
         {
-            w.WriteNumber("prompt_tokens", u.PromptTokens);
-            w.WriteNumber("completion_tokens", u.CompletionTokens);
-            w.WriteNumber("total_tokens", u.TotalTokens);
-            w.WriteNumber("cached_prompt_tokens", u.CachedPromptTokens);
-            w.WriteNumber("reasoning_tokens", u.ReasoningTokens);
+            w.WriteNumber("prompt_tokens"u8, u.PromptTokens);
+            w.WriteNumber("completion_tokens"u8, u.CompletionTokens);
+            w.WriteNumber("total_tokens"u8, u.TotalTokens);
+            w.WriteNumber("cached_prompt_tokens"u8, u.CachedPromptTokens);
+            w.WriteNumber("reasoning_tokens"u8, u.ReasoningTokens);
         }
         else
         {
-            w.WriteNull("prompt_tokens");
-            w.WriteNull("completion_tokens");
-            w.WriteNull("total_tokens");
+            w.WriteNull("prompt_tokens"u8);
+            w.WriteNull("completion_tokens"u8);
+            w.WriteNull("total_tokens"u8);
         }
 
         w.WriteEndObject();
         if (e.EstimatedCost is { } cost)
         {
-            w.WriteNumber("estimated_cost_usd", cost);
+            w.WriteNumber("estimated_cost_usd"u8, cost);
         }
         else
         {
-            w.WriteNull("estimated_cost_usd");
+            w.WriteNull("estimated_cost_usd"u8);
         }
 
         if (e.Limits is { } l)
         {
-            w.WriteStartObject("limits");
-            w.WriteString("decision", l.Decision);
-            WriteStringOrNull(w, "limit_hit", l.LimitHit);
-            WriteNumberOrNull(w, "remaining_requests", l.RemainingRequests);
-            WriteNumberOrNull(w, "remaining_tokens", l.RemainingTokens);
-            WriteNumberOrNull(w, "estimated_tokens", l.EstimatedTokens);
+            w.WriteStartObject("limits"u8);
+            w.WriteString("decision"u8, l.Decision);
+            WriteStringOrNull(w, "limit_hit"u8, l.LimitHit);
+            WriteNumberOrNull(w, "remaining_requests"u8, l.RemainingRequests);
+            WriteNumberOrNull(w, "remaining_tokens"u8, l.RemainingTokens);
+            WriteNumberOrNull(w, "estimated_tokens"u8, l.EstimatedTokens);
             w.WriteEndObject();
         }
         else
         {
-            w.WriteNull("limits");
+            w.WriteNull("limits"u8);
         }
 
-        w.WriteStartObject("durations_ms");
-        w.WriteNumber("total", Math.Round(e.TotalMs, 3));
+        w.WriteStartObject("durations_ms"u8);
+        w.WriteNumber("total"u8, Math.Round(e.TotalMs, 3));
         if (e.UpstreamMs is { } up)
         {
-            w.WriteNumber("upstream", Math.Round(up, 3));
+            w.WriteNumber("upstream"u8, Math.Round(up, 3));
         }
         else
         {
-            w.WriteNull("upstream");
+            w.WriteNull("upstream"u8);
         }
 
         if (e.TimeToFirstByteMs is { } ttfb)
         {
-            w.WriteNumber("time_to_first_byte", Math.Round(ttfb, 3));
+            w.WriteNumber("time_to_first_byte"u8, Math.Round(ttfb, 3));
         }
         else
         {
-            w.WriteNull("time_to_first_byte");
+            w.WriteNull("time_to_first_byte"u8);
         }
 
         w.WriteEndObject();
         w.WriteEndObject();
     }
 
-    private static void WriteInspection(Utf8JsonWriter w, string name, InspectionOutcome? outcome)
+    private static void WriteInspection(Utf8JsonWriter w, ReadOnlySpan<byte> name, InspectionOutcome? outcome)
     {
         if (outcome is null)
         {
@@ -356,19 +356,19 @@ internal static class OcsfApiActivity
         }
 
         w.WriteStartObject(name);
-        w.WriteString("decision", outcome.Decision switch
+        w.WriteString("decision"u8, outcome.Decision switch
         {
             MarkingDecision.Clean => "clean",
             MarkingDecision.WithinCeiling => "within_ceiling",
             MarkingDecision.Flagged => "flagged",
             _ => "blocked",
         });
-        WriteStringOrNull(w, "highest_level", outcome.HighestLevel is { } h ? InspectionOutcome.LevelName(h) : null);
-        w.WriteString("effective_ceiling", InspectionOutcome.LevelName(outcome.EffectiveCeiling));
-        w.WriteNumber("count", outcome.Findings.Count);
+        WriteStringOrNull(w, "highest_level"u8, outcome.HighestLevel is { } h ? InspectionOutcome.LevelName(h) : null);
+        w.WriteString("effective_ceiling"u8, InspectionOutcome.LevelName(outcome.EffectiveCeiling));
+        w.WriteNumber("count"u8, outcome.Findings.Count);
 
         // Kind × level counts; findings lists are short, a quadratic pass beats a dictionary here.
-        w.WriteStartArray("findings");
+        w.WriteStartArray("findings"u8);
         var findings = outcome.Findings;
         for (var i = 0; i < findings.Count; i++)
         {
@@ -397,9 +397,9 @@ internal static class OcsfApiActivity
             }
 
             w.WriteStartObject();
-            w.WriteString("kind", KindName(findings[i].Kind));
-            w.WriteString("level", InspectionOutcome.LevelName(findings[i].Level));
-            w.WriteNumber("count", count);
+            w.WriteString("kind"u8, KindName(findings[i].Kind));
+            w.WriteString("level"u8, InspectionOutcome.LevelName(findings[i].Level));
+            w.WriteNumber("count"u8, count);
             w.WriteEndObject();
         }
 
@@ -409,7 +409,7 @@ internal static class OcsfApiActivity
 
     private static string KindName(MarkingKind kind) => kind.ToString();
 
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
+    private static void WriteStringOrNull(Utf8JsonWriter w, ReadOnlySpan<byte> name, string? value)
     {
         if (value is null)
         {
@@ -421,7 +421,7 @@ internal static class OcsfApiActivity
         }
     }
 
-    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, long? value)
+    private static void WriteNumberOrNull(Utf8JsonWriter w, ReadOnlySpan<byte> name, long? value)
     {
         if (value is null)
         {
