@@ -26,11 +26,14 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         end
         """;
 
-    // The sliding minute of one scope in O(1) per request. The window hash holds one-second buckets r:<s> / t:<s>, their
-    // running sums R / T, E (the oldest second the sums include: every bucket before it has been subtracted and deleted)
-    // and OR / OT (the oldest second with requests / tokens, 0 = none, for reset and retry-after). A request subtracts the
-    // buckets that left the window since the previous one (one second's worth when traffic is steady) instead of reading
-    // and summing up to 120 buckets. A hash without E (written by an earlier version) is rebuilt once.
+    // The sliding minute of one scope in O(1) per request. The window hash holds C (the current second) with its counts CR /
+    // CT, the one-second buckets r:<s> / t:<s> of earlier seconds, the running sums R / T (the current second included), E
+    // (the oldest second the sums include: every bucket before it has been subtracted and deleted) and OR / OT (the oldest
+    // second with requests / tokens, 0 = none, for reset and retry-after). A request touches only these eight fields, which
+    // sit at the front of the hash (Redis keeps a small hash as a list it searches from the front: the current second's
+    // bucket at its end cost a scan of ~120 entries per lookup); when the second moves, the previous one becomes a bucket
+    // and the buckets that left the window are subtracted and deleted (one second's worth when traffic is steady), instead
+    // of summing up to 120 buckets per request. A hash without E or C (an earlier version's) is rebuilt once.
     private const string Window = """
         local function first_nonzero(w, prefix, from, to)
           if from > to then return 0 end
@@ -42,18 +45,17 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           end
           return 0
         end
-        -- R, T, OR, OT of the minute ending at sec, the buckets of sec itself (rs, ts), and tick: true when the window moved
+        -- R, T, OR, OT of the minute ending at sec, the current second's counts (rs, ts), and tick: true when the window moved
         -- (at most once a second per scope while traffic lasts) or was empty, the moments to refresh expiries and purge.
-        -- With write, what left the minute is deleted and the sums stored with it.
+        -- With write, the moved state is stored (a refusal must not leave sums of deleted buckets behind).
         local function roll(w, sec, write)
           local oldest = sec - 59
-          local m = redis.call('HMGET', w, 'R', 'T', 'E', 'OR', 'OT', 'r:' .. sec, 't:' .. sec)
+          local m = redis.call('HMGET', w, 'R', 'T', 'E', 'OR', 'OT', 'C', 'CR', 'CT')
           local R, T, E, OR, OT = tonumber(m[1]) or 0, tonumber(m[2]) or 0, tonumber(m[3]), tonumber(m[4]) or 0, tonumber(m[5]) or 0
-          local rs, ts = tonumber(m[6]) or 0, tonumber(m[7]) or 0
-          local tick = E == nil or E < oldest
-          if E == nil then
-            -- Empty, or buckets without sums (earlier version): count the live buckets once, drop the rest.
-            R, T, OR, OT = 0, 0, 0, 0
+          local C, rs, ts = tonumber(m[6]), tonumber(m[7]) or 0, tonumber(m[8]) or 0
+          if E == nil or C == nil then
+            -- Empty, or an earlier version's layout: count the live buckets once (the current second's into CR / CT), drop the rest.
+            R, T, OR, OT, rs, ts = 0, 0, 0, 0, 0, 0
             local fields = redis.call('HGETALL', w)
             local stale = {}
             for j = 1, #fields, 2 do
@@ -61,41 +63,61 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
               local s = tonumber(string.sub(k, 3))
               local v = tonumber(fields[j + 1]) or 0
               local kind = string.sub(k, 1, 2)
-              if s == nil or s < oldest or (kind ~= 'r:' and kind ~= 't:') then
+              if s == nil or s < oldest or s > sec or (kind ~= 'r:' and kind ~= 't:') then
                 stale[#stale + 1] = k
               elseif kind == 'r:' then
                 R = R + v
                 if v ~= 0 and (OR == 0 or s < OR) then OR = s end
+                if s == sec then rs = v; stale[#stale + 1] = k end
               else
                 T = T + v
                 if v ~= 0 and (OT == 0 or s < OT) then OT = s end
+                if s == sec then ts = v; stale[#stale + 1] = k end
               end
             end
-            if write and #stale > 0 then
-              redis.call('HDEL', w, unpack(stale))
-              redis.call('HSET', w, 'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT)
+            if write and #fields > 0 then
+              if #stale > 0 then redis.call('HDEL', w, unpack(stale)) end
+              redis.call('HSET', w, 'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT, 'C', sec, 'CR', rs, 'CT', ts)
             end
-          elseif oldest - E >= 60 then
+            return R, T, OR, OT, rs, ts, true
+          end
+          if oldest - E >= 60 then
             -- Idle for more than a minute: everything has left the window.
             if write then redis.call('DEL', w) end
-            R, T, OR, OT, rs, ts = 0, 0, 0, 0, 0, 0
-          elseif E < oldest then
-            local stale = {}
+            return 0, 0, 0, 0, 0, 0, true
+          end
+          -- Every write stores E = (its second) - 59 and C = its second, so here C - 59 = E: the previous current second
+          -- is still inside the minute (a minute later the branch above has dropped everything).
+          local moved = C ~= sec
+          local pc, pr, pt = C, rs, ts -- the previous current second, a bucket from now on
+          if moved then rs, ts = 0, 0 end
+          local stale = {}
+          if E < oldest then
             for s = E, oldest - 1 do stale[#stale + 1] = 'r:' .. s; stale[#stale + 1] = 't:' .. s end
             local v = redis.call('HMGET', w, unpack(stale))
             for j = 1, #v, 2 do
               R = R - (tonumber(v[j]) or 0)
               T = T - (tonumber(v[j + 1]) or 0)
             end
-            if OR ~= 0 and OR < oldest then OR = first_nonzero(w, 'r:', oldest, sec) end
-            if OT ~= 0 and OT < oldest then OT = first_nonzero(w, 't:', oldest, sec) end
-            if write then
-              -- Stored now, not only with the next admitted request: a refusal must not leave sums of deleted buckets.
-              redis.call('HDEL', w, unpack(stale))
-              redis.call('HSET', w, 'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT)
+            if OR ~= 0 and OR < oldest then
+              OR = first_nonzero(w, 'r:', oldest, sec)
+              if moved and pr ~= 0 and (OR == 0 or pc < OR) then OR = pc end
+            end
+            if OT ~= 0 and OT < oldest then
+              OT = first_nonzero(w, 't:', oldest, sec)
+              if moved and pt ~= 0 and (OT == 0 or pc < OT) then OT = pc end
             end
           end
-          return R, T, OR, OT, rs, ts, tick
+          if write and (moved or E < oldest) then
+            if #stale > 0 then redis.call('HDEL', w, unpack(stale)) end
+            local set = {'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT, 'C', sec, 'CR', rs, 'CT', ts}
+            if moved then
+              if pr ~= 0 then set[#set + 1] = 'r:' .. pc; set[#set + 1] = pr end
+              if pt ~= 0 then set[#set + 1] = 't:' .. pc; set[#set + 1] = pt end
+            end
+            redis.call('HSET', w, unpack(set))
+          end
+          return R, T, OR, OT, rs, ts, moved or E < oldest
         end
         """;
 
@@ -113,9 +135,12 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             for i = 1, k do
               local w, b, f = KEYS[key], KEYS[key + 1], KEYS[key + 2]
               if dt ~= 0 then
-                local v = redis.call('HMGET', w, 't:' .. sec, 'T')
-                if v[1] then
-                  redis.call('HSET', w, 't:' .. sec, tonumber(v[1]) + dt, 'T', (tonumber(v[2]) or 0) + dt)
+                local v = redis.call('HMGET', w, 'C', 'CT', 'T')
+                if tonumber(v[1]) == tonumber(sec) then
+                  redis.call('HSET', w, 'CT', (tonumber(v[2]) or 0) + dt, 'T', (tonumber(v[3]) or 0) + dt)
+                else
+                  local b = redis.call('HGET', w, 't:' .. sec)
+                  if b then redis.call('HSET', w, 't:' .. sec, tonumber(b) + dt, 'T', (tonumber(v[3]) or 0) + dt) end
                 end
               end
               if dt ~= 0 or dc ~= 0 then
@@ -204,12 +229,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           local R, T, OR, OT, rs, ts, tick = state[i][1], state[i][2], state[i][3], state[i][4], state[i][5], state[i][6], state[i][7]
           local td, tm, cd, cm, fresh, newf = state[i][8], state[i][9], state[i][10], state[i][11], state[i][12], state[i][13]
           if OR == 0 then OR = sec end
-          if tokens ~= 0 then
-            if OT == 0 then OT = sec end
-            redis.call('HSET', w, 'r:' .. sec, rs + 1, 't:' .. sec, ts + tokens, 'R', R + 1, 'T', T + tokens, 'E', sec - 59, 'OR', OR, 'OT', OT)
-          else
-            redis.call('HSET', w, 'r:' .. sec, rs + 1, 'R', R + 1, 'T', T, 'E', sec - 59, 'OR', OR, 'OT', OT)
-          end
+          if tokens ~= 0 and OT == 0 then OT = sec end
+          redis.call('HSET', w, 'R', R + 1, 'T', T + tokens, 'E', sec - 59, 'OR', OR, 'OT', OT, 'C', sec, 'CR', rs + 1, 'CT', ts + tokens)
           redis.call('ZADD', f, nowms + tonumber(ARGV[4]), ARGV[3])
           if tick then redis.call('PEXPIRE', w, 120000) end
           -- The in-flight set may have just been created (emptied sets vanish) unless it was counted non-empty.

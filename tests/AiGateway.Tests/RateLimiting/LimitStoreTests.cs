@@ -279,6 +279,38 @@ public sealed class LimitStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redis_window_with_running_sums_but_the_current_second_as_a_bucket_is_converted_once()
+    {
+        // The layout before the current second moved into C / CR / CT: sums, E, OR / OT and a bucket for every second.
+        var scope = Scope(Limits(rpm: 10, tpm: 2000));
+        var now = _clock.GetUtcNow().ToUnixTimeSeconds();
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.HashSetAsync(scope.Key + ":w",
+        [
+            new("R", 5), new("T", 900), new("E", now - 59), new("OR", now - 10), new("OT", now - 10),
+            new($"r:{now - 10}", 3), new($"t:{now - 10}", 600), new($"r:{now}", 2), new($"t:{now}", 300),
+        ]);
+
+        var check = await _redisStore.ReserveAsync([scope], 100, 0, default);
+
+        Assert.True(check.Allowed);
+        Assert.Equal(10 - 6, check.Headroom.RemainingRequests);
+        Assert.Equal(2000 - 900 - 100, check.Headroom.RemainingTokens);
+        Assert.False(await db.HashExistsAsync(scope.Key + ":w", $"r:{now}"));
+        Assert.Equal(3, (long)await db.HashGetAsync(scope.Key + ":w", "CR"));
+
+        // The next second: the current second becomes a bucket again, and 50 s later the older one leaves the window.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await _redisStore.ReserveAsync([scope], 100, 0, default)).Allowed);
+        Assert.Equal(3, (long)await db.HashGetAsync(scope.Key + ":w", $"r:{now}"));
+        _clock.Advance(TimeSpan.FromSeconds(50));
+        var usage = (await _redisStore.ReadAsync([scope], default))[0];
+        Assert.Equal(4, usage.RequestsLastMinute);
+        Assert.Equal(300 + 100 + 100, usage.TokensLastMinute);
+    }
+
+    [Fact]
     public async Task Redis_commit_rides_on_the_next_reservation_instead_of_its_own_round_trip()
     {
         var scope = Scope(Limits(concurrent: 1, tpm: 10_000));
