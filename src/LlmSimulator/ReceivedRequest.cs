@@ -11,4 +11,8 @@ public sealed record ReceivedRequest(
     string Path,
     string QueryString,
     IReadOnlyDictionary<string, string> Headers,
-    byte[] Body);
+    byte[] Body)
+{
+    /// <summary>The HTTP protocol of the request, e.g. <c>HTTP/1.1</c> or <c>HTTP/2</c>.</summary>
+    public string Protocol { get; init; } = "";
+}

@@ -21,7 +21,10 @@ internal sealed class RequestRecorder
             request.Path.Value ?? string.Empty,
             request.QueryString.Value ?? string.Empty,
             headers,
-            body.ToArray());
+            body.ToArray())
+        {
+            Protocol = request.Protocol,
+        };
 
         lock (_gate)
         {

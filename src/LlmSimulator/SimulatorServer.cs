@@ -45,7 +45,8 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// Starts Kestrel on <paramref name="url"/> (port 0 picks a free port) and returns once it is listening.
     /// Use an IP literal with port 0: Kestrel cannot bind "localhost:0".
     /// </summary>
-    public static async Task<SimulatorServer> StartAsync(SimulatorOptions? options = null, string url = "http://127.0.0.1:0", CancellationToken cancellationToken = default)
+    /// <param name="http2Only">Listen for HTTP/2 only (cleartext: prior knowledge, h2c), as an upstream that speaks only HTTP/2.</param>
+    public static async Task<SimulatorServer> StartAsync(SimulatorOptions? options = null, string url = "http://127.0.0.1:0", bool http2Only = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(url);
         var recorder = new RequestRecorder();
@@ -53,7 +54,14 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         // The empty builder has no logging providers and no config sources: nothing per request but Kestrel and routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (http2Only)
+            {
+                kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            }
+        });
         builder.WebHost.UseUrls(url);
         builder.Services.AddRoutingCore();
         var app = builder.Build();

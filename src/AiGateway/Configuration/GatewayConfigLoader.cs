@@ -190,6 +190,11 @@ internal static class GatewayConfigLoader
                 Error($"{path}.apiVersion", "azure-openai providers need an api-version. Fix: e.g. \"2024-10-21\".");
             }
 
+            if (provider.HttpVersion is not (null or "1.1" or "2"))
+            {
+                Error($"{path}.httpVersion", $"'{provider.HttpVersion}' is not a supported HTTP version. Fix: \"1.1\" (default) or \"2\".");
+            }
+
             var apiKey = ResolveCredential(configDirectory, gatewayPath, $"{path}.apiKey", provider.ApiKey, errors);
             if (api is not null && baseUrl is not null)
             {
@@ -202,6 +207,7 @@ internal static class GatewayConfigLoader
                     ApiVersion = provider.ApiVersion,
                     ApiKey = apiKey,
                     PropagateTraceContext = provider.PropagateTraceContext,
+                    HttpVersion = provider.HttpVersion,
                 };
             }
         }

@@ -149,6 +149,13 @@ public sealed record ProviderConfig
 
     /// <summary>Send the W3C trace context (<c>traceparent</c>) to this provider. Off by default: external vendors see no trace ids.</summary>
     public bool PropagateTraceContext { get; init; }
+
+    /// <summary>
+    /// Unset (default): HTTP/2 when TLS negotiates it (ALPN), else HTTP/1.1 — plain http stays HTTP/1.1. <c>2</c>: HTTP/2
+    /// only — by ALPN over TLS, by prior knowledge (h2c) over plain http; the server must speak it. <c>1.1</c>: never
+    /// HTTP/2. One version per model: 1.1 if any of its providers asks for 1.1, HTTP/2 only if all ask for 2.
+    /// </summary>
+    public string? HttpVersion { get; init; }
 }
 
 /// <summary>A reference to a secret: an environment variable or a file (e.g. a Kubernetes secret mount).</summary>

@@ -31,6 +31,9 @@ internal sealed class UpstreamProvider
     /// <summary>Whether the W3C trace context is sent to this provider (off by default).</summary>
     public bool PropagateTraceContext { get; init; }
 
+    /// <summary><c>httpVersion</c>: "1.1", "2", or null (HTTP/2 where TLS negotiates it, else HTTP/1.1).</summary>
+    public string? HttpVersion { get; init; }
+
     public override string ToString() => $"{Name} ({Api}, {BaseUrl})";
 }
 

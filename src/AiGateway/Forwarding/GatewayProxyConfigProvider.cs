@@ -80,6 +80,8 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
                 {
                     ActivityTimeout = TimeSpan.FromSeconds(forwarding.UpstreamTimeoutSeconds),
                     AllowResponseBuffering = false,
+                    Version = UpstreamVersion(model).Version,
+                    VersionPolicy = UpstreamVersion(model).Policy,
                 },
                 HttpClient = new HttpClientConfig
                 {
@@ -90,6 +92,22 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
         }
 
         return (routes, clusters);
+    }
+
+    /// <summary>
+    /// A cluster has one HTTP version. Default (YARP's): ask for HTTP/2 and accept lower — TLS ALPN picks h2 where the
+    /// provider offers it, plain http stays HTTP/1.1. HTTP/1.1 only if a provider says <c>"1.1"</c>; HTTP/2 only (prior
+    /// knowledge, h2c, over plain http) if every provider says <c>"2"</c>.
+    /// </summary>
+    internal static (Version Version, HttpVersionPolicy Policy) UpstreamVersion(ModelRoute model)
+    {
+        if (model.Deployments.Any(d => d.Provider.HttpVersion == "1.1"))
+        {
+            return (System.Net.HttpVersion.Version11, HttpVersionPolicy.RequestVersionOrLower);
+        }
+
+        var allTwo = model.Deployments.Count > 0 && model.Deployments.All(d => d.Provider.HttpVersion == "2" && !d.Provider.IsEmbeddedSimulator);
+        return (System.Net.HttpVersion.Version20, allTwo ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower);
     }
 
     private sealed class Snapshot : IProxyConfig

@@ -94,6 +94,32 @@ public sealed class UpstreamRoutingTests
     }
 
     [Fact]
+    public async Task Upstream_speaks_http2_with_prior_knowledge_only_to_a_provider_set_to_http_version_2()
+    {
+        // A plain-http provider stays on HTTP/1.1 by default (no ALPN to negotiate h2); one set to "2" gets h2c and
+        // works for JSON and streamed answers alike (an HTTP/2-only listener would refuse HTTP/1.1).
+        using var key = new SecretFile("openai-provider-key");
+        await using var http1 = await SimulatorServer.StartAsync(new SimulatorOptions { RequiredApiKey = key.Secret });
+        await using var http2 = await SimulatorServer.StartAsync(new SimulatorOptions { RequiredApiKey = key.Secret }, http2Only: true);
+        await using var scenario = await GatewayScenario.StartAsync(UpstreamJson.Gateway(
+            UpstreamJson.Provider("h1", "openai", http1.BaseAddress, key.Path) + ", " + UpstreamJson.Provider("h2", "openai", http2.BaseAddress, key.Path, httpVersion: "2"),
+            UpstreamJson.Model("model-h1", """{ "provider": "h1", "model": "gpt-4o-mini" }""") + ", " + UpstreamJson.Model("model-h2", """{ "provider": "h2", "model": "gpt-4o-mini" }""")));
+
+        using var viaHttp1 = await scenario.PostAsync("v1/chat/completions", Chat.Replace("MODEL", "model-h1", StringComparison.Ordinal));
+        using var viaHttp2 = await scenario.PostAsync("v1/chat/completions", Chat.Replace("MODEL", "model-h2", StringComparison.Ordinal));
+        using var streamed = await scenario.PostAsync("v1/chat/completions", """{"model":"model-h2","stream":true,"messages":[{"role":"user","content":"Stream me"}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, viaHttp1.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, viaHttp2.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
+        Assert.Contains("data: [DONE]", await streamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("HTTP/1.1", Assert.Single(http1.ReceivedRequests).Protocol);
+        Assert.All(http2.ReceivedRequests, r => Assert.Equal("HTTP/2", r.Protocol));
+        Assert.Equal(2, http2.ReceivedRequests.Count);
+        Assert.Equal("Bearer " + key.Secret, http2.ReceivedRequests[0].Headers["Authorization"]);
+    }
+
+    [Fact]
     public async Task Azure_dialect_call_to_an_openai_compatible_deployment_gets_the_v1_path_and_the_model_in_the_body()
     {
         await using var simulator = await SimulatorServer.StartAsync();

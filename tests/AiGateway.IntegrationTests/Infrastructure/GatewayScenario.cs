@@ -112,9 +112,9 @@ public static class UpstreamJson
         }
         """;
 
-    public static string Provider(string name, string api, Uri baseUrl, string? keyFile = null, string? apiVersion = null) =>
+    public static string Provider(string name, string api, Uri baseUrl, string? keyFile = null, string? apiVersion = null, string? httpVersion = null) =>
         $$"""
-        {{ConfigJson.Quote(name)}}: { "api": {{ConfigJson.Quote(api)}}, "baseUrl": {{ConfigJson.Quote(baseUrl.AbsoluteUri)}}{{(apiVersion is null ? "" : $", \"apiVersion\": {ConfigJson.Quote(apiVersion)}")}}{{(keyFile is null ? "" : $", \"apiKey\": {{ \"file\": {ConfigJson.Quote(keyFile)} }}")}} }
+        {{ConfigJson.Quote(name)}}: { "api": {{ConfigJson.Quote(api)}}, "baseUrl": {{ConfigJson.Quote(baseUrl.AbsoluteUri)}}{{(apiVersion is null ? "" : $", \"apiVersion\": {ConfigJson.Quote(apiVersion)}")}}{{(httpVersion is null ? "" : $", \"httpVersion\": {ConfigJson.Quote(httpVersion)}")}}{{(keyFile is null ? "" : $", \"apiKey\": {{ \"file\": {ConfigJson.Quote(keyFile)} }}")}} }
         """;
 
     /// <param name="deployments">JSON objects, e.g. <c>{ "provider": "a", "model": "up-a" }</c>.</param>

@@ -68,7 +68,8 @@ public sealed class GatewayConfigLoaderTests : IDisposable
                 "plain": { "api": "openai", "baseUrl": "http://example.test" },
                 "az": { "api": "azure-openai", "baseUrl": "https://az.example.test" },
                 "two-keys": { "api": "openai", "baseUrl": "https://x.example.test", "apiKey": { "env": "A", "file": "b" } },
-                "no-file": { "api": "openai", "baseUrl": "https://y.example.test", "apiKey": { "file": "does-not-exist.key" } }
+                "no-file": { "api": "openai", "baseUrl": "https://y.example.test", "apiKey": { "file": "does-not-exist.key" } },
+                "h3": { "api": "openai", "baseUrl": "https://z.example.test", "httpVersion": "3" }
               },
               "models": {
                 "m1": { "ceiling": "VERY SECRET", "deployments": [] },
@@ -91,6 +92,7 @@ public sealed class GatewayConfigLoaderTests : IDisposable
         Assert.Contains(("gateway.json", "$.providers['az'].apiVersion"), where);
         Assert.Contains(("gateway.json", "$.providers['two-keys'].apiKey"), where);
         Assert.Contains(("gateway.json", "$.providers['no-file'].apiKey.file"), where);
+        Assert.Contains(("gateway.json", "$.providers['h3'].httpVersion"), where);
         Assert.Contains(("gateway.json", "$.models['m1'].ceiling"), where);
         Assert.Contains(("gateway.json", "$.models['m1'].deployments"), where);
         Assert.Contains(("gateway.json", "$.models['m2'].deployments[0].provider"), where);
