@@ -27,9 +27,9 @@ if (options.Ab == "audit")
     return 2;
 }
 
-if (options.Ab is not null && options.Ab != "limits")
+if (options.Ab is not null && options.Ab is not ("limits" or "h2c") && !(options.Ab == "env" && options.AbEnvironment.Count > 0))
 {
-    Console.Error.WriteLine($"--ab {options.Ab}: unknown; use --ab limits");
+    Console.Error.WriteLine($"--ab {options.Ab}: unknown; use --ab limits, --ab h2c, or --ab env --ab-env NAME=VALUE [--ab-env …]");
     return 2;
 }
 
@@ -68,6 +68,19 @@ try
         Path.Combine(logs, "simulator.log"));
     children.Add(sim);
     await Net.WaitUntilAsync(async () => (await http.GetAsync(simUrl + "/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "simulator", sim);
+
+    // --ab h2c: a second, identical simulator that speaks only HTTP/2 (cleartext, prior knowledge) for gateway-full-h2c.
+    var simH2Url = "";
+    if (options.Ab == "h2c")
+    {
+        var simH2Port = Net.FreePort();
+        simH2Url = $"http://127.0.0.1:{simH2Port}";
+        var simH2 = ChildProcess.Start("simulator-h2", HarnessCore, "dotnet",
+            [bin("src/LlmSimulator", "LlmSimulator.dll"), "--urls", simH2Url, "--Kestrel:EndpointDefaults:Protocols=Http2", "--Simulator:RecordRequests=false", "--Simulator:DefaultChunks=50", "--Logging:LogLevel:Default=Warning"],
+            Path.Combine(logs, "simulator-h2.log"));
+        children.Add(simH2);
+        await Net.WaitUntilAsync(() => Task.FromResult(Setup.TryConnect(simH2Port)), TimeSpan.FromSeconds(30), "simulator-h2", simH2);
+    }
 
     ChildProcess? redis = null;
     var redisPort = Net.FreePort();
@@ -255,9 +268,23 @@ try
                 break;
             case "gateway-minimal":
             case "gateway-full":
-                var full = name == "gateway-full";
+            case "gateway-full-env":
+            case "gateway-full-h2c":
+                // gateway-full-env: gateway-full with the --ab-env variables added (A/B of a runtime setting, e.g. the GC mode).
+                // gateway-full-h2c: gateway-full towards the HTTP/2-only simulator, its provider set to httpVersion "2".
+                var full = name != "gateway-minimal";
+                var h2c = name == "gateway-full-h2c";
+                if (name == "gateway-full-env")
+                {
+                    env = new Dictionary<string, string>(env);
+                    foreach (var (k, v) in options.AbEnvironment)
+                    {
+                        env[k] = v;
+                    }
+                }
+
                 var dir = Path.Combine(work, name);
-                GatewayConfig.Write(dir, simUrl, issuer.Authority, Issuer.Audience, full, full ? $"127.0.0.1:{redisPort}" : null, full ? issuer.BaseUrl : null);
+                GatewayConfig.Write(dir, h2c ? simH2Url : simUrl, issuer.Authority, Issuer.Audience, full, full ? $"127.0.0.1:{redisPort}" : null, full ? issuer.BaseUrl : null, h2c ? "2" : null);
                 process = ChildProcess.Start(name, TargetCore, "dotnet",
                     [bin("src/AiGateway", "AiGateway.dll"), "--urls", url, "--Gateway:ConfigDirectory", Path.Combine(dir, "config"), "--Gateway:DataDirectory", Path.Combine(dir, "data"), "--environment", "Production",
                      "--Logging:LogLevel:Default=Warning", .. extra],
@@ -318,17 +345,30 @@ try
         return (process, handle);
     }
 
-    if (options.Ab == "limits")
+    if (options.Ab is "limits" or "env" or "h2c")
     {
-        // Issue #5: both gateways run at once (both pinned to the target core; only one is loaded at a time) and
-        // their slices alternate A, B, A, B … so the machine's noise hits both alike.
-        var a = await StartTargetAsync("gateway-limits-on", http2: false);
-        var b = await StartTargetAsync("gateway-limits-off", http2: false);
+        // Issue #5 (limits on vs off), or gateway-full with vs without --ab-env settings: both gateways run at once (both
+        // pinned to the target core; only one is loaded at a time) and their slices alternate A, B, A, B … so the
+        // machine's noise hits both alike.
+        var (aName, bName) = options.Ab switch
+        {
+            "limits" => ("gateway-limits-on", "gateway-limits-off"),
+            "h2c" => ("gateway-full-h2c", "gateway-full"),
+            _ => ("gateway-full-env", "gateway-full"),
+        };
+        var title = options.Ab switch
+        {
+            "limits" => "limits",
+            "h2c" => "upstream HTTP/2 (h2c) vs HTTP/1.1",
+            _ => "env " + string.Join(" ", options.AbEnvironment.Select(kv => $"{kv.Key}={kv.Value}")),
+        };
+        var a = await StartTargetAsync(aName, http2: false);
+        var b = await StartTargetAsync(bName, http2: false);
         try
         {
-            var ab = new AbRun("limits", "gateway-limits-on", "gateway-limits-off", options.AbSlices, options.AbSeconds, ProcStats.LoadAverage());
+            var ab = new AbRun(title, aName, bName, options.AbSlices, options.AbSeconds, ProcStats.LoadAverage());
             var smallLoad = (TargetHandle t) => new Load(bodies["small"], t.HeadersFile);
-            Say($"A/B limits: warm-up {options.AbWarmupPairs} × ({timing.WarmupSliceSeconds} s A + {timing.WarmupSliceSeconds} s B)");
+            Say($"A/B {title}: warm-up {options.AbWarmupPairs} × ({timing.WarmupSliceSeconds} s A + {timing.WarmupSliceSeconds} s B)");
             for (var i = 0; i < options.AbWarmupPairs; i++)
             {
                 foreach (var t in new[] { a.Handle, b.Handle })
@@ -363,8 +403,9 @@ try
 
             ab.LoadAverageAtEnd = ProcStats.LoadAverage();
             var md = ab.ToMarkdown();
-            File.WriteAllText(Path.Combine(outDir, "ab-limits.md"), md);
-            File.Copy(Path.Combine(outDir, "ab-limits.md"), Path.Combine(repo, "loadtests", "results", "latest-ab-limits.md"), overwrite: true);
+            var file = $"ab-{options.Ab}.md";
+            File.WriteAllText(Path.Combine(outDir, file), md);
+            File.Copy(Path.Combine(outDir, file), Path.Combine(repo, "loadtests", "results", "latest-" + file), overwrite: true);
             Console.WriteLine();
             Console.WriteLine(md);
         }
@@ -462,8 +503,11 @@ return 0;
 internal sealed record TargetHandle(string Name, string Url, int Pid, string HeadersFile);
 
 internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List<string> Targets, List<string> Scenarios, int? Streams, Dictionary<string, string> TargetEnvironment,
-    string? Ab = null, int AbSlices = 8, double AbSeconds = 15, int AbWarmupPairs = 5)
+    string? Ab = null, int AbSlices = 8, double AbSeconds = 15, int AbWarmupPairs = 5, Dictionary<string, string>? AbEnv = null)
 {
+    /// <summary><c>--ab-env NAME=VALUE</c> (repeatable): what <c>--ab env</c>'s A side adds to gateway-full's environment.</summary>
+    public Dictionary<string, string> AbEnvironment => AbEnv ?? [];
+
     public static readonly string[] AllTargets = ["direct", "yarp-plain", "gateway-minimal", "gateway-full", "portkey"];
     public static readonly string[] AllScenarios = ["small", "large", "stream", "callers", "paced", "ttfb", "soak", "h2"];
 
@@ -477,24 +521,38 @@ internal sealed record RunOptions(bool Quick, bool NoBuild, bool NoInstall, List
         }
 
         var ab = Value("--ab");
-        var targets = ab == "limits" ? ["gateway-limits-on", "gateway-limits-off"] : Value("--targets")?.Split(',').ToList() ?? [.. AllTargets];
-        var scenarios = Value("--scenarios")?.Split(',').ToList() ?? [.. AllScenarios.Where(s => !quick || s != "h2")];
-        var env = new Dictionary<string, string>();
-        for (var i = 0; i < args.Length - 1; i++)
+        var targets = ab switch
         {
-            if (args[i] == "--target-env")
+            "limits" => ["gateway-limits-on", "gateway-limits-off"],
+            "env" => ["gateway-full-env", "gateway-full"],
+            "h2c" => ["gateway-full-h2c", "gateway-full"],
+            _ => Value("--targets")?.Split(',').ToList() ?? [.. AllTargets],
+        };
+        var scenarios = Value("--scenarios")?.Split(',').ToList() ?? [.. AllScenarios.Where(s => !quick || s != "h2")];
+        Dictionary<string, string> Pairs(string option)
+        {
+            var pairs = new Dictionary<string, string>();
+            for (var i = 0; i < args.Length - 1; i++)
             {
-                var kv = args[i + 1].Split('=', 2);
-                env[kv[0]] = kv[1];
+                if (args[i] == option)
+                {
+                    var kv = args[i + 1].Split('=', 2);
+                    pairs[kv[0]] = kv.Length > 1 ? kv[1] : "";
+                }
             }
+
+            return pairs;
         }
+
+        var env = Pairs("--target-env");
 
         return new RunOptions(quick, args.Contains("--no-build"), args.Contains("--no-install"), targets, scenarios,
             Value("--streams") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : null, env,
             ab,
             Value("--ab-slices") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 2 : 8,
             Value("--ab-seconds") is { } sec ? double.Parse(sec, CultureInfo.InvariantCulture) : quick ? 3 : 15,
-            Value("--ab-warmup-pairs") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : quick ? 1 : 5);
+            Value("--ab-warmup-pairs") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : quick ? 1 : 5,
+            Pairs("--ab-env"));
     }
 
     public static string FindRepositoryRoot()

@@ -137,7 +137,7 @@ internal static class GatewayConfig
             """);
     }
 
-    public static void Write(string dir, string simulatorUrl, string authority, string audience, bool full, string? redis, string? otlpBase)
+    public static void Write(string dir, string simulatorUrl, string authority, string audience, bool full, string? redis, string? otlpBase, string? httpVersion = null)
     {
         var config = Path.Combine(dir, "config");
         Directory.CreateDirectory(Path.Combine(config, "agencies"));
@@ -149,7 +149,7 @@ internal static class GatewayConfig
               "forwarding": { "maxAttempts": 2, "upstreamTimeoutSeconds": 120 },
               "limitStore": {{limitStore}},
               "audit": {{audit}},
-              "providers": { "sim": { "api": "openai", "baseUrl": "{{simulatorUrl}}" } },
+              "providers": { "sim": { "api": "openai", "baseUrl": "{{simulatorUrl}}"{{(httpVersion is null ? "" : $", \"httpVersion\": \"{httpVersion}\"")}} } },
               "models": { "gpt-4o-mini": { "ceiling": "UNCLASSIFIED", "deployments": [{ "provider": "sim" }],
                                            "pricing": { "inputPerMillion": 0.15, "outputPerMillion": 0.6 } } }
             }
