@@ -193,7 +193,7 @@ internal static class ReportWriter
             soak is null ? double.NaN : soak.MaxRssBytes / 1048576.0, soak?.MaxRssBytes < 1024L * 1024 * 1024 && soak.Measurement.Errors == 0, "0");
 
         s.AppendLine();
-        s.AppendLine("## Warm-up (closed-loop small chat slices until two consecutive agree within 3 %)");
+        s.AppendLine("## Warm-up (closed-loop small chat slices until three consecutive agree within 5 %)");
         s.AppendLine();
         foreach (var w in r.Warmups)
         {
