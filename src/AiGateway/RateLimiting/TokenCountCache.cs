@@ -29,12 +29,22 @@ internal sealed class TokenCountCache
     /// <summary>The seed for one caller's keys with one tokenizer.</summary>
     public long Partition(string agency, string subjectId, int tokenizerId)
     {
-        var hash = new XxHash3((long)_secret);
-        hash.Append(MemoryMarshal.AsBytes(agency.AsSpan()));
-        hash.Append([0, 0]);
-        hash.Append(MemoryMarshal.AsBytes(subjectId.AsSpan()));
-        hash.Append([0, 0, (byte)tokenizerId]);
-        return (long)hash.GetCurrentHashAsUInt64();
+        // agency NUL subject NUL tokenizer, hashed in one call (an XxHash3 instance would be ~600 B per request).
+        var length = agency.Length + subjectId.Length + 3;
+        var rented = length > 256 ? System.Buffers.ArrayPool<char>.Shared.Rent(length) : null;
+        var chars = rented is null ? stackalloc char[length] : rented.AsSpan(0, length);
+        agency.CopyTo(chars);
+        chars[agency.Length] = '\0';
+        subjectId.CopyTo(chars[(agency.Length + 1)..]);
+        chars[^2] = '\0';
+        chars[^1] = (char)tokenizerId;
+        var hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(chars), (long)_secret);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+
+        return (long)hash;
     }
 
     public static UInt128 Key(long partition, ReadOnlySpan<char> text) =>
