@@ -360,13 +360,7 @@ try
         // Issue #5 (limits on vs off), or gateway-full with vs without --ab-env settings: both gateways run at once (both
         // pinned to the target core; only one is loaded at a time) and their slices alternate A, B, A, B … so the
         // machine's noise hits both alike.
-        var (aName, bName) = options.Ab switch
-        {
-            "limits" => ("gateway-limits-on", "gateway-limits-off"),
-            "h2c" => ("gateway-full-h2c", "gateway-full"),
-            "base" => ("gateway-full", "gateway-full-base"),
-            _ => ("gateway-full-env", "gateway-full"),
-        };
+        var (aName, bName) = (options.Targets[0], options.Targets[1]); // RunOptions.Parse: A then B
         var title = options.Ab switch
         {
             "limits" => "limits",

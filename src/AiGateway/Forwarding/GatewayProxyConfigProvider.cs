@@ -64,6 +64,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
                 destinations[deployment.DestinationId] = new DestinationConfig { Address = address.AbsoluteUri };
             }
 
+            var (version, versionPolicy) = UpstreamVersion(model);
             clusters.Add(new ClusterConfig
             {
                 ClusterId = model.ClusterId,
@@ -80,8 +81,8 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
                 {
                     ActivityTimeout = TimeSpan.FromSeconds(forwarding.UpstreamTimeoutSeconds),
                     AllowResponseBuffering = false,
-                    Version = UpstreamVersion(model).Version,
-                    VersionPolicy = UpstreamVersion(model).Policy,
+                    Version = version,
+                    VersionPolicy = versionPolicy,
                 },
                 HttpClient = new HttpClientConfig
                 {

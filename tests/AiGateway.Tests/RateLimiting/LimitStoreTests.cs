@@ -179,7 +179,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var open = new List<(LimitReservation Redis, LimitReservation Embedded)>();
         for (var step = 0; step < 400; step++)
         {
-            _clock.Advance(TimeSpan.FromMilliseconds(random.Next(10) switch { < 6 => random.Next(1, 900), < 9 => random.Next(1_000, 8_000), _ => random.Next(30_000, 75_000) }));
+            AdvanceRandomly(random);
             if (open.Count > 0 && random.Next(3) == 0)
             {
                 var (r, e) = open[random.Next(open.Count)];
@@ -226,7 +226,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var open = new List<(LimitReservation Redis, LimitReservation Embedded)>();
         for (var step = 0; step < 300; step++)
         {
-            _clock.Advance(TimeSpan.FromMilliseconds(random.Next(10) switch { < 6 => random.Next(1, 900), < 9 => random.Next(1_000, 8_000), _ => random.Next(30_000, 75_000) }));
+            AdvanceRandomly(random);
             if (open.Count > 0 && random.Next(3) == 0)
             {
                 var (r, e) = open[random.Next(open.Count)];
@@ -385,6 +385,10 @@ public sealed class LimitStoreTests : IAsyncLifetime
 
         return calls;
     }
+
+    /// <summary>Sub-second steps mostly, some of seconds, and now and then more than the minute window.</summary>
+    private void AdvanceRandomly(Random random) =>
+        _clock.Advance(TimeSpan.FromMilliseconds(random.Next(10) switch { < 6 => random.Next(1, 900), < 9 => random.Next(1_000, 8_000), _ => random.Next(30_000, 75_000) }));
 
     [Fact]
     public async Task Redis_keys_all_expire()
