@@ -111,11 +111,11 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           if write and (moved or E < oldest) then
             if #stale > 0 then redis.call('HDEL', w, unpack(stale)) end
             local set = {'R', R, 'T', T, 'E', oldest, 'OR', OR, 'OT', OT, 'C', sec, 'CR', rs, 'CT', ts}
-            if moved then
-              if pr ~= 0 then set[#set + 1] = 'r:' .. pc; set[#set + 1] = pr end
-              if pt ~= 0 then set[#set + 1] = 't:' .. pc; set[#set + 1] = pt end
-            end
             redis.call('HSET', w, unpack(set))
+            -- Added to, not set: during a rolling upgrade a replica of the previous version counts the current
+            -- second straight into its bucket (and into R / T), and both must add up.
+            if moved and pr ~= 0 then redis.call('HINCRBY', w, 'r:' .. pc, pr) end
+            if moved and pt ~= 0 then redis.call('HINCRBY', w, 't:' .. pc, pt) end
           end
           return R, T, OR, OT, rs, ts, moved or E < oldest
         end

@@ -311,6 +311,32 @@ public sealed class LimitStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redis_window_counts_a_previous_version_replica_writing_the_current_second_as_a_bucket()
+    {
+        // Rolling upgrade: a replica of the previous version adds its requests to r:<now> / t:<now> and to R / T while
+        // this version holds the same second in CR / CT. When the second moves, both must be in the bucket.
+        var scope = Scope(Limits(rpm: 100, tpm: 100_000));
+        var now = _clock.GetUtcNow().ToUnixTimeSeconds();
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        Assert.True((await _redisStore.ReserveAsync([scope], 100, 0, default)).Allowed);
+        await db.HashIncrementAsync(scope.Key + ":w", $"r:{now}", 2); // the old replica's two requests …
+        await db.HashIncrementAsync(scope.Key + ":w", $"t:{now}", 500);
+        await db.HashIncrementAsync(scope.Key + ":w", "R", 2); // … and its running sums
+        await db.HashIncrementAsync(scope.Key + ":w", "T", 500);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await _redisStore.ReserveAsync([scope], 100, 0, default)).Allowed);
+
+        Assert.Equal(3, (long)await db.HashGetAsync(scope.Key + ":w", $"r:{now}"));
+        Assert.Equal(600, (long)await db.HashGetAsync(scope.Key + ":w", $"t:{now}"));
+        _clock.Advance(TimeSpan.FromSeconds(59)); // r:<now> leaves the window: everything it held is subtracted
+        var usage = (await _redisStore.ReadAsync([scope], default))[0];
+        Assert.Equal(1, usage.RequestsLastMinute);
+        Assert.Equal(100, usage.TokensLastMinute);
+    }
+
+    [Fact]
     public async Task Redis_commit_rides_on_the_next_reservation_instead_of_its_own_round_trip()
     {
         var scope = Scope(Limits(concurrent: 1, tpm: 10_000));
