@@ -11,15 +11,18 @@ public sealed class LimitStoreTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 31, 23, 59, 0, TimeSpan.Zero));
     private RedisServer _redis = null!;
     private RedisLimitStore _redisStore = null!;
+    private StackExchange.Redis.ConnectionMultiplexer _inspector = null!; // the tests' own view of Redis (admin: INFO, SCRIPT FLUSH)
 
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
         _redisStore = RedisLimitStore.Connect(_redis.ConnectionString, null, 1000, TimeSpan.FromSeconds(1), NullLogger<RedisLimitStore>.Instance, _clock);
+        _inspector = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
     }
 
     public async Task DisposeAsync()
     {
+        await _inspector.DisposeAsync();
         await _redisStore.DisposeAsync();
         await _redis.DisposeAsync();
     }
@@ -262,8 +265,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         // Earlier versions kept only the buckets (no running sums): an upgrade must neither forget nor double-count them.
         var scope = Scope(Limits(rpm: 5, tpm: 1000));
         var now = _clock.GetUtcNow().ToUnixTimeSeconds();
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var db = redis.GetDatabase();
+        var db = _inspector.GetDatabase();
         await db.HashSetAsync(scope.Key + ":w", [new($"r:{now - 10}", 3), new($"t:{now - 10}", 600), new($"r:{now - 90}", 7), new($"t:{now - 90}", 900)]);
 
         var check = await _redisStore.ReserveAsync([scope], 100, 0, default);
@@ -284,8 +286,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         // The layout before the current second moved into C / CR / CT: sums, E, OR / OT and a bucket for every second.
         var scope = Scope(Limits(rpm: 10, tpm: 2000));
         var now = _clock.GetUtcNow().ToUnixTimeSeconds();
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var db = redis.GetDatabase();
+        var db = _inspector.GetDatabase();
         await db.HashSetAsync(scope.Key + ":w",
         [
             new("R", 5), new("T", 900), new("E", now - 59), new("OR", now - 10), new("OT", now - 10),
@@ -317,8 +318,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         // this version holds the same second in CR / CT. When the second moves, both must be in the bucket.
         var scope = Scope(Limits(rpm: 100, tpm: 100_000));
         var now = _clock.GetUtcNow().ToUnixTimeSeconds();
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var db = redis.GetDatabase();
+        var db = _inspector.GetDatabase();
         Assert.True((await _redisStore.ReserveAsync([scope], 100, 0, default)).Allowed);
         await db.HashIncrementAsync(scope.Key + ":w", $"r:{now}", 2); // the old replica's two requests …
         await db.HashIncrementAsync(scope.Key + ":w", $"t:{now}", 500);
@@ -340,8 +340,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
     public async Task Redis_commit_rides_on_the_next_reservation_instead_of_its_own_round_trip()
     {
         var scope = Scope(Limits(concurrent: 1, tpm: 10_000));
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var server = _inspector.GetServer(_inspector.GetEndPoints()[0]);
         await _redisStore.ReserveAsync([Scope(Limits(rpm: 5))], 1, 0, default); // loads the script (EVALSHA → NOSCRIPT → EVAL)
         var before = await ScriptCallsAsync(server);
 
@@ -361,8 +360,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var check = await _redisStore.ReserveAsync([scope], 500, 0, default);
         await _redisStore.CommitAsync(check.Reservation!, 80, 0, default);
 
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var db = redis.GetDatabase();
+        var db = _inspector.GetDatabase();
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (await db.SortedSetLengthAsync(scope.Key + ":f") > 0 && DateTime.UtcNow < deadline)
         {
@@ -377,8 +375,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
     public async Task Redis_scripts_run_by_digest_and_are_loaded_again_after_a_script_flush()
     {
         var scope = Scope(Limits(rpm: 100, tpm: 10_000));
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true");
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var server = _inspector.GetServer(_inspector.GetEndPoints()[0]);
         await server.ScriptFlushAsync(); // as after a Redis restart: the gateway's first EVALSHA gets NOSCRIPT
 
         var first = await _redisStore.ReserveAsync([scope], 100, 0, default);
@@ -427,8 +424,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         // in-flight set, this reservation creates it again; it must get an expiry of its own.
         Assert.True((await _redisStore.ReserveAsync([scope], 5, 5, default)).Allowed);
 
-        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var db = redis.GetDatabase();
+        var db = _inspector.GetDatabase();
         foreach (var suffix in new[] { ":w", ":b", ":f" })
         {
             var ttl = await db.KeyTimeToLiveAsync(scope.Key + suffix);
