@@ -63,24 +63,26 @@ try
     await issuer.StartAsync(Net.FreePort());
 
     // The upstream: the simulator, 50 chunks per streamed reply, on the harness core.
-    var simPort = Net.FreePort();
-    var simUrl = $"http://127.0.0.1:{simPort}";
-    var sim = ChildProcess.Start("simulator", HarnessCore, "dotnet",
-        [bin("src/LlmSimulator", "LlmSimulator.dll"), "--urls", simUrl, "--Simulator:RecordRequests=false", "--Simulator:DefaultChunks=50", "--Logging:LogLevel:Default=Warning"],
-        Path.Combine(logs, "simulator.log"));
-    children.Add(sim);
+    (ChildProcess Process, int Port, string Url) StartSimulator(string name, params string[] extra)
+    {
+        var port = Net.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var process = ChildProcess.Start(name, HarnessCore, "dotnet",
+            [bin("src/LlmSimulator", "LlmSimulator.dll"), "--urls", url, .. extra, "--Simulator:RecordRequests=false", "--Simulator:DefaultChunks=50", "--Logging:LogLevel:Default=Warning"],
+            Path.Combine(logs, name + ".log"));
+        children.Add(process);
+        return (process, port, url);
+    }
+
+    var (sim, _, simUrl) = StartSimulator("simulator");
     await Net.WaitUntilAsync(async () => (await http.GetAsync(simUrl + "/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "simulator", sim);
 
     // --ab h2c: a second, identical simulator that speaks only HTTP/2 (cleartext, prior knowledge) for gateway-full-h2c.
     var simH2Url = "";
     if (options.Ab == "h2c")
     {
-        var simH2Port = Net.FreePort();
-        simH2Url = $"http://127.0.0.1:{simH2Port}";
-        var simH2 = ChildProcess.Start("simulator-h2", HarnessCore, "dotnet",
-            [bin("src/LlmSimulator", "LlmSimulator.dll"), "--urls", simH2Url, "--Kestrel:EndpointDefaults:Protocols=Http2", "--Simulator:RecordRequests=false", "--Simulator:DefaultChunks=50", "--Logging:LogLevel:Default=Warning"],
-            Path.Combine(logs, "simulator-h2.log"));
-        children.Add(simH2);
+        var (simH2, simH2Port, url) = StartSimulator("simulator-h2", "--Kestrel:EndpointDefaults:Protocols=Http2");
+        simH2Url = url;
         await Net.WaitUntilAsync(() => Task.FromResult(Setup.TryConnect(simH2Port)), TimeSpan.FromSeconds(30), "simulator-h2", simH2);
     }
 
