@@ -14,6 +14,7 @@ using AiGateway.RateLimiting;
 using AiGateway.Scim;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
 namespace AiGateway;
@@ -36,6 +37,7 @@ public static class GatewayApplication
         services.AddSingleton(sp => new GatewayConfigStore(snapshot, builder.Environment.IsProduction(), sp.GetRequiredService<ILogger<GatewayConfigStore>>()));
         services.AddSingleton<EmbeddedSimulator>();
         services.AddSingleton<IProxyConfigProvider, GatewayProxyConfigProvider>();
+        services.AddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.AddReverseProxy().AddTransforms(transforms =>
         {
             // Only allow-listed client headers go upstream (set in UpstreamRequestTransform); no X-Forwarded-* to vendors.

@@ -19,7 +19,6 @@ internal static class UpstreamRequestTransform
     private static readonly string[] s_forwardedHeaders = ["Accept", "anthropic-version", "anthropic-beta", "OpenAI-Beta"];
 
     private static readonly ProductInfoHeaderValue s_userAgent = new("AiGateway", "1.0");
-    private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     public static ValueTask ApplyAsync(RequestTransformContext context)
     {
@@ -49,15 +48,9 @@ internal static class UpstreamRequestTransform
         headers.TryAddWithoutValidation("X-Request-Id", http.TraceIdentifier);
         AddCredential(headers, provider);
 
-        // A fresh stream over the buffered body for this attempt (failover sends it again).
+        // The buffered body for this attempt (failover sends it again), sent in place of YARP's streamed copy.
         var replacement = RewriteBody(feature.Body!.Span, request, deployment);
-        http.Request.Body = feature.Body.OpenRead(replacement);
-        var content = context.ProxyRequest.Content;
-        if (content is not null)
-        {
-            content.Headers.ContentType = s_json;
-            content.Headers.ContentLength = replacement?.Length ?? feature.Body.Length;
-        }
+        context.ProxyRequest.Options.Set(BufferedBodyHandler.BodyKey, new BufferedBodyContent(feature.Body, replacement));
 
         return ValueTask.CompletedTask;
     }

@@ -11,6 +11,8 @@ namespace AiGateway.Parsing;
 internal sealed class RequestBody : IDisposable
 {
     private byte[]? _buffer;
+    private int _references = 1; // the request's own, released by Dispose; one more per write in progress
+    private int _disposed;
 
     private RequestBody(byte[] buffer, int length)
     {
@@ -75,16 +77,48 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
-    /// <summary>A fresh read-only stream over the body (or over <paramref name="replacement"/>) for one forwarding attempt.</summary>
-    public Stream OpenRead(byte[]? replacement = null) =>
-        replacement is null ? new MemoryStream(_buffer!, 0, Length, writable: false) : new MemoryStream(replacement, writable: false);
+    /// <summary>
+    /// Holds the buffer for a write from it (an upstream send): the pooled buffer goes back only when the request is
+    /// over and no write is in progress. Throws when the request is already over.
+    /// </summary>
+    public Lease Hold()
+    {
+        int references;
+        do
+        {
+            references = Volatile.Read(ref _references);
+            ObjectDisposedException.ThrowIf(references == 0, this);
+        }
+        while (Interlocked.CompareExchange(ref _references, references + 1, references) != references);
+
+        return new Lease(this);
+    }
 
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Release();
         }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            var buffer = Interlocked.Exchange(ref _buffer, null);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>The body's bytes, valid until disposed.</summary>
+    public readonly struct Lease(RequestBody body) : IDisposable
+    {
+        public ReadOnlyMemory<byte> Memory => body.Memory;
+
+        public void Dispose() => body.Release();
     }
 }

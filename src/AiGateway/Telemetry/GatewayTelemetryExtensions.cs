@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AiGateway.Audit;
 using AiGateway.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,11 +7,10 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace AiGateway.Telemetry;
 
-/// <summary>Registration of metrics, traces and the trace-context policy towards upstreams.</summary>
+/// <summary>Registration of metrics and traces (the trace-context policy towards upstreams: UpstreamHttpClientFactory).</summary>
 internal static class GatewayTelemetryExtensions
 {
     public static IServiceCollection AddGatewayMetrics(this IServiceCollection services)
@@ -30,7 +28,6 @@ internal static class GatewayTelemetryExtensions
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration, GatewaySnapshot snapshot)
     {
         services.AddGatewayMetrics();
-        services.AddSingleton<IForwarderHttpClientFactory, TraceContextForwarderHttpClientFactory>();
 
         var otlp = snapshot.Audit.Otlp;
         if (otlp is null || (!otlp.ExportTraces && !otlp.ExportMetrics))
@@ -45,7 +42,7 @@ internal static class GatewayTelemetryExtensions
         {
             // With any other default propagator the HttpClient instrumentation injects traceparent itself, past the
             // per-cluster choice below; with the plain W3C one it leaves injection to the handler's
-            // ActivityHeadersPropagator (which TraceContextForwarderHttpClientFactory sets per cluster).
+            // ActivityHeadersPropagator (which UpstreamHttpClientFactory sets per cluster).
             Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options =>
@@ -86,45 +83,5 @@ internal static class GatewayTelemetryExtensions
         }
 
         return services;
-    }
-}
-
-/// <summary>
-/// YARP's forwarder client sends <c>traceparent</c> upstream through its <c>ActivityHeadersPropagator</c>. External
-/// vendors should not learn the agency's trace ids, so the propagator is replaced by one that writes nothing unless
-/// every provider of the cluster opts in with <c>propagateTraceContext</c>.
-/// </summary>
-internal sealed class TraceContextForwarderHttpClientFactory : ForwarderHttpClientFactory
-{
-    private readonly GatewayConfigStore _config;
-
-    public TraceContextForwarderHttpClientFactory(GatewayConfigStore config, ILogger<ForwarderHttpClientFactory> logger)
-        : base(logger) => _config = config;
-
-    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
-    {
-        base.ConfigureHandler(context, handler);
-        if (!Propagates(_config.Current, context.ClusterId))
-        {
-            handler.ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator();
-        }
-    }
-
-    internal static bool Propagates(GatewaySnapshot snapshot, string clusterId)
-    {
-        if (!snapshot.ModelsByCluster.TryGetValue(clusterId, out var model) || model.Deployments.Count == 0)
-        {
-            return false;
-        }
-
-        foreach (var deployment in model.Deployments)
-        {
-            if (!deployment.Provider.PropagateTraceContext)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
