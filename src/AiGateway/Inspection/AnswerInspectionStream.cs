@@ -136,7 +136,9 @@ internal sealed class AnswerInspectionStream : Stream
             return Mode.Passthrough; // upstream errors carry no model output
         }
 
-        _buffer = new ArrayBufferWriter<byte>(4096);
+        // Sized by the answer's Content-Length where the upstream sent one (most JSON answers are well under a
+        // kilobyte: a fixed 4 KiB buffer was the largest allocation of a small chat); it grows when needed.
+        _buffer = new ArrayBufferWriter<byte>(response.ContentLength is > 0 and var length ? (int)Math.Min(length, 1024 * 1024) : 1024);
         if ((response.ContentType ?? string.Empty).StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
             _streamScanner = _scanner.CreateStreamScanner();
