@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Security.Claims;
 using System.Text.Json;
 using AiGateway.Configuration;
+using AiGateway.Model;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Identity.Web;
@@ -251,6 +252,22 @@ internal static class GatewayAuthentication
     /// "API key" there — a JWT in <c>x-api-key</c> or <c>api-key</c>. Never forwarded upstream either way.
     /// </summary>
     internal static string? GetBearerToken(HttpRequest request)
+    {
+        var feature = request.HttpContext.Features.Get<GatewayRequestFeature>();
+        if (feature is null)
+        {
+            return ReadBearerToken(request);
+        }
+
+        if (!feature.BearerToken.Read)
+        {
+            feature.BearerToken = (true, ReadBearerToken(request));
+        }
+
+        return feature.BearerToken.Token;
+    }
+
+    private static string? ReadBearerToken(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string Prefix = "Bearer ";

@@ -26,6 +26,12 @@ internal sealed class GatewayRequestFeature
 
     public Caller? Caller { get; set; }
 
+    /// <summary>
+    /// The bearer token once read from the request (several authentication steps need it; a token is ~1–2 KB of
+    /// text, so it is cut out of the header once). Set only by <c>GatewayAuthentication.GetBearerToken</c>.
+    /// </summary>
+    public (bool Read, string? Token) BearerToken { get; set; }
+
     public RequestBody? Body { get; set; }
 
     public LlmRequest? Request { get; set; }
