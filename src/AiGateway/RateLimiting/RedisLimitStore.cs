@@ -685,17 +685,38 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     private static List<IReadOnlyList<LimitScope>> GroupBySlot(IReadOnlyList<LimitScope> scopes)
     {
-        var groups = new List<IReadOnlyList<LimitScope>>(1);
+        // Nearly always one slot (a caller's scopes share its hash tag): the list itself, no copies.
+        var single = scopes.Count > 0;
+        for (var i = 1; i < scopes.Count && single; i++)
+        {
+            single = scopes[i].Slot == scopes[0].Slot;
+        }
+
+        if (single)
+        {
+            return [scopes];
+        }
+
+        var groups = new List<IReadOnlyList<LimitScope>>(2); // empty for no scopes
         foreach (var scope in scopes)
         {
-            var group = groups.Find(g => g[0].Slot == scope.Slot);
+            List<LimitScope>? group = null;
+            foreach (var candidate in groups)
+            {
+                if (candidate[0].Slot == scope.Slot)
+                {
+                    group = (List<LimitScope>)candidate;
+                    break;
+                }
+            }
+
             if (group is null)
             {
                 groups.Add(new List<LimitScope> { scope });
             }
             else
             {
-                ((List<LimitScope>)group).Add(scope);
+                group.Add(scope);
             }
         }
 
