@@ -88,7 +88,7 @@ try
 
     ChildProcess? redis = null;
     var redisPort = Net.FreePort();
-    if (options.Targets.Any(t => t is "gateway-full" or "gateway-limits-on" or "gateway-limits-off"))
+    if (options.Targets.Any(t => t.StartsWith("gateway-full", StringComparison.Ordinal) || t is "gateway-limits-on" or "gateway-limits-off"))
     {
         redis = ChildProcess.Start("redis", HarnessCore, "redis-server",
             ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "20000"],
