@@ -18,6 +18,7 @@ internal static class EventIds
     public const int LimitStoreRecovered = 5002;
     public const int LimitStoreFallback = 5003;
     public const int LimitCommitFailed = 5004;
+    public const int LimitStoreCallFailed = 5005;
 
     // 6xxx audit
     public const int AuditEventRecorded = 6001;

@@ -438,7 +438,11 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var scope = Scope(Limits(rpm: 10));
         await _redis.KillAsync();
 
-        await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
+        {
+            await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        }
+
         var started = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
         var openCircuitCall = started.Elapsed;
@@ -459,5 +463,63 @@ public sealed class LimitStoreTests : IAsyncLifetime
 
         Assert.True(recovered);
         Assert.True(openCircuitCall < TimeSpan.FromMilliseconds(900), "an open circuit must not wait for the Redis timeout"); // the timeout is 1000 ms
+    }
+
+    [Fact]
+    public async Task The_circuit_opens_after_failures_in_a_row_not_after_one()
+    {
+        var scope = Scope(Limits(rpm: 10));
+        await _redis.KillAsync();
+
+        // Each of the first calls reached for Redis (the failure is Redis's); the next one is refused by the open circuit.
+        for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
+        {
+            var failed = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+            Assert.NotNull(failed.InnerException);
+        }
+
+        var refused = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        Assert.Null(refused.InnerException);
+        Assert.Contains("circuit is open", refused.Message, StringComparison.Ordinal);
+        await _redis.RestartAsync();
+    }
+
+    [Fact]
+    public async Task A_success_starts_the_count_of_failures_over()
+    {
+        var scope = Scope(Limits(rpm: 100));
+        await _redis.KillAsync();
+        for (var i = 0; i < RedisLimitStore.FailuresToOpen - 1; i++)
+        {
+            await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        }
+
+        await _redis.RestartAsync();
+        var served = false;
+        for (var i = 0; i < 50 && !served; i++)
+        {
+            try
+            {
+                served = (await _redisStore.ReserveAsync([scope], 1, 0, default)).Allowed;
+            }
+            catch (LimitStoreUnavailableException)
+            {
+                await Task.Delay(200); // reconnecting
+            }
+        }
+
+        Assert.True(served);
+
+        // Had the earlier failures still counted, the circuit would open on the first of these and refuse the second.
+        await _redis.KillAsync();
+        for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
+        {
+            var failed = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+            Assert.NotNull(failed.InnerException);
+        }
+
+        var refused = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
+        Assert.Null(refused.InnerException);
+        await _redis.RestartAsync();
     }
 }
