@@ -438,30 +438,13 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var scope = Scope(Limits(rpm: 10));
         await _redis.KillAsync();
 
-        for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
-        {
-            await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
-        }
-
+        await AssertOpensAfterFailuresInARowAsync(scope);
         var started = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
         var openCircuitCall = started.Elapsed;
 
         await _redis.RestartAsync();
-        var recovered = false;
-        for (var i = 0; i < 50 && !recovered; i++)
-        {
-            try
-            {
-                recovered = (await _redisStore.ReserveAsync([scope], 1, 0, default)).Allowed;
-            }
-            catch (LimitStoreUnavailableException)
-            {
-                await Task.Delay(200);
-            }
-        }
-
-        Assert.True(recovered);
+        Assert.True(await ReservedOnceRedisAnswersAsync(scope));
         Assert.True(openCircuitCall < TimeSpan.FromMilliseconds(900), "an open circuit must not wait for the Redis timeout"); // the timeout is 1000 ms
     }
 
@@ -471,16 +454,7 @@ public sealed class LimitStoreTests : IAsyncLifetime
         var scope = Scope(Limits(rpm: 10));
         await _redis.KillAsync();
 
-        // Each of the first calls reached for Redis (the failure is Redis's); the next one is refused by the open circuit.
-        for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
-        {
-            var failed = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
-            Assert.NotNull(failed.InnerException);
-        }
-
-        var refused = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
-        Assert.Null(refused.InnerException);
-        Assert.Contains("circuit is open", refused.Message, StringComparison.Ordinal);
+        await AssertOpensAfterFailuresInARowAsync(scope);
         await _redis.RestartAsync();
     }
 
@@ -495,23 +469,17 @@ public sealed class LimitStoreTests : IAsyncLifetime
         }
 
         await _redis.RestartAsync();
-        var served = false;
-        for (var i = 0; i < 50 && !served; i++)
-        {
-            try
-            {
-                served = (await _redisStore.ReserveAsync([scope], 1, 0, default)).Allowed;
-            }
-            catch (LimitStoreUnavailableException)
-            {
-                await Task.Delay(200); // reconnecting
-            }
-        }
-
-        Assert.True(served);
+        Assert.True(await ReservedOnceRedisAnswersAsync(scope));
 
         // Had the earlier failures still counted, the circuit would open on the first of these and refuse the second.
         await _redis.KillAsync();
+        await AssertOpensAfterFailuresInARowAsync(scope);
+        await _redis.RestartAsync();
+    }
+
+    /// <summary>With Redis down: each of the first calls reaches for Redis (the failure is Redis's), the next is refused by the open circuit.</summary>
+    private async Task AssertOpensAfterFailuresInARowAsync(LimitScope scope)
+    {
         for (var i = 0; i < RedisLimitStore.FailuresToOpen; i++)
         {
             var failed = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
@@ -520,6 +488,27 @@ public sealed class LimitStoreTests : IAsyncLifetime
 
         var refused = await Assert.ThrowsAsync<LimitStoreUnavailableException>(async () => await _redisStore.ReserveAsync([scope], 1, 0, default));
         Assert.Null(refused.InnerException);
-        await _redis.RestartAsync();
+        Assert.Contains("circuit is open", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Retries a reservation while the store reconnects (or its circuit is open); true once Redis allowed one.</summary>
+    private async Task<bool> ReservedOnceRedisAnswersAsync(LimitScope scope)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            try
+            {
+                if ((await _redisStore.ReserveAsync([scope], 1, 0, default)).Allowed)
+                {
+                    return true;
+                }
+            }
+            catch (LimitStoreUnavailableException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        return false;
     }
 }
