@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using AiGateway.Configuration;
 using AiGateway.Parsing;
 using Yarp.ReverseProxy.Forwarder;
@@ -78,7 +79,7 @@ internal sealed class BufferedBodyHandler : DelegatingHandler
 /// </summary>
 internal sealed class BufferedBodyContent : HttpContent
 {
-    private static readonly System.Net.Http.Headers.MediaTypeHeaderValue s_json = new("application/json");
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     private readonly RequestBody _body;
     private readonly byte[]? _replacement;
@@ -88,8 +89,10 @@ internal sealed class BufferedBodyContent : HttpContent
         _body = body;
         _replacement = replacement;
         Headers.ContentType = s_json;
-        Headers.ContentLength = replacement?.Length ?? body.Length;
+        Headers.ContentLength = Length;
     }
+
+    private int Length => _replacement?.Length ?? _body.Length;
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
@@ -108,7 +111,7 @@ internal sealed class BufferedBodyContent : HttpContent
 
     protected override bool TryComputeLength(out long length)
     {
-        length = _replacement?.Length ?? _body.Length;
+        length = Length;
         return true;
     }
 }
