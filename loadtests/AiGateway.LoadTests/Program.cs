@@ -389,11 +389,13 @@ try
 
             for (var i = 0; i < options.AbSlices; i++)
             {
-                var pair = new List<(Measurement M, double RedisCommands, string Commands)>();
+                var pair = new List<(Measurement M, double RedisCommands, string Commands, double RedisCpu)>();
                 foreach (var t in new[] { a.Handle, b.Handle })
                 {
                     var before = Setup.RedisCommandStats(redisPort);
+                    var redisCpu = redis is null ? 0 : ProcStats.CpuMicroseconds(redis.Pid);
                     var m = await MeasureAsync(t, "small", "ab", smallLoad(t), timing.Connections, options.AbSeconds);
+                    redisCpu = redis is null ? 0 : ProcStats.CpuMicroseconds(redis.Pid) - redisCpu;
                     var after = Setup.RedisCommandStats(redisPort);
                     // Minus the one INFO call of the "after" sample.
                     var diff = after.Keys.Select(k => (k, n: after[k] - before.GetValueOrDefault(k) - (k == "info" ? 1 : 0))).Where(x => x.n > 0).ToList();
@@ -402,11 +404,12 @@ try
                     // commandstats also counts the commands run inside the scripts.
                     var trips = diff.Where(x => x.k is "evalsha" or "eval" or "script").Sum(x => x.n);
                     pair.Add((m, m.Requests == 0 ? 0 : trips / (double)m.Requests,
-                        string.Join(" ", diff.OrderByDescending(x => x.n).Select(x => $"{x.k}:{(m.Requests == 0 ? 0 : x.n / (double)m.Requests):0.00}"))));
+                        string.Join(" ", diff.OrderByDescending(x => x.n).Select(x => $"{x.k}:{(m.Requests == 0 ? 0 : x.n / (double)m.Requests):0.00}")),
+                        m.Requests == 0 ? 0 : redisCpu / m.Requests));
                     Say($"  redis round trips (scripts) per request {pair[^1].RedisCommands:0.00}; commands incl. inside scripts {(m.Requests == 0 ? 0 : total / (double)m.Requests):0.00} ({pair[^1].Commands})");
                 }
 
-                ab.Pairs.Add(new AbPair(pair[0].M, pair[1].M, pair[0].RedisCommands, pair[1].RedisCommands, pair[0].Commands, pair[1].Commands));
+                ab.Pairs.Add(new AbPair(pair[0].M, pair[1].M, pair[0].RedisCommands, pair[1].RedisCommands, pair[0].Commands, pair[1].Commands, pair[0].RedisCpu, pair[1].RedisCpu));
             }
 
             ab.LoadAverageAtEnd = ProcStats.LoadAverage();
