@@ -126,41 +126,56 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
     // bucket second, day, month, delta tokens, delta cost, lease); their keys, 3 per scope, start at KEYS[key]. A bucket
     // that has left the window (deleted) is not corrected: its tokens no longer count; nor is a budget hash that expired.
     // Read-then-write (HMGET + HSET) rather than one HINCRBY per field: each redis.call costs ~1.5 µs of Redis CPU.
+    // With own (window key -> scope index of the reservation that carries the commits), a commit of a scope the reservation
+    // also checks is folded into that scope's state (fold[i]) instead: the reservation reads and writes those keys anyway,
+    // so its deltas and lease ride on the reservation's own HMGET / HSET / ZREM (the common case: a caller's next request).
     private const string Commits = """
-        local function apply_commits(key, a)
+        local function apply_commits(key, a, own, day, month, fold)
           local c = tonumber(ARGV[a])
           a = a + 1
           for j = 1, c do
-            local k, sec, day, month = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+            local k, sec, cday, cmonth = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
             local dt, dc, lease = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
             for i = 1, k do
               local w, b, f = KEYS[key], KEYS[key + 1], KEYS[key + 2]
-              if dt ~= 0 then
-                local v = redis.call('HMGET', w, 'C', 'CT', 'T')
-                if tonumber(v[1]) == tonumber(sec) then
-                  redis.call('HSET', w, 'CT', (tonumber(v[2]) or 0) + dt, 'T', (tonumber(v[3]) or 0) + dt)
-                else
-                  local b = redis.call('HGET', w, 't:' .. sec)
-                  if b then redis.call('HSET', w, 't:' .. sec, tonumber(b) + dt, 'T', (tonumber(v[3]) or 0) + dt) end
+              local x = own and own[w] and fold[own[w]]
+              if x then
+                if dt ~= 0 then
+                  x.seconds[#x.seconds + 1] = tonumber(sec)
+                  x.seconds[#x.seconds + 1] = dt
                 end
+                x.leases[#x.leases + 1] = lease
+              else
+                if dt ~= 0 then
+                  local v = redis.call('HMGET', w, 'C', 'CT', 'T')
+                  if tonumber(v[1]) == tonumber(sec) then
+                    redis.call('HSET', w, 'CT', (tonumber(v[2]) or 0) + dt, 'T', (tonumber(v[3]) or 0) + dt)
+                  else
+                    local bucket = redis.call('HGET', w, 't:' .. sec)
+                    if bucket then redis.call('HSET', w, 't:' .. sec, tonumber(bucket) + dt, 'T', (tonumber(v[3]) or 0) + dt) end
+                  end
+                end
+                redis.call('ZREM', f, lease)
               end
-              if dt ~= 0 or dc ~= 0 then
-                local fields = {'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month}
+              if x and cday == day and cmonth == month then
+                x.dt = x.dt + dt
+                x.dc = x.dc + dc
+              elseif dt ~= 0 or dc ~= 0 then
+                local fields = {'td:' .. cday, 'tm:' .. cmonth, 'cd:' .. cday, 'cm:' .. cmonth}
                 local v = redis.call('HMGET', b, fields[1], fields[2], fields[3], fields[4])
                 local exists = v[1] or v[2] or v[3] or v[4] or redis.call('EXISTS', b) == 1
                 if exists then
                   local set = {}
                   local deltas = {dt, dt, dc, dc}
-                  for x = 1, 4 do
-                    if deltas[x] ~= 0 then
-                      set[#set + 1] = fields[x]
-                      set[#set + 1] = (tonumber(v[x]) or 0) + deltas[x]
+                  for m = 1, 4 do
+                    if deltas[m] ~= 0 then
+                      set[#set + 1] = fields[m]
+                      set[#set + 1] = (tonumber(v[m]) or 0) + deltas[m]
                     end
                   end
                   redis.call('HSET', b, unpack(set))
                 end
               end
-              redis.call('ZREM', f, lease)
               key = key + 3
             end
             a = a + 7
@@ -170,7 +185,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
 
     // KEYS: 3 per scope (window, budget, in-flight), then the keys of the carried commits. ARGV: tokens, cost, lease,
     // lease ms, clock override ms (0 = TIME), number of scopes n, 7 limits per scope (-1 = none), then the carried
-    // commits (applied first). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT} or
+    // commits (applied before the checks: on their own keys first, on the reservation's keys with its own reads and writes). Returns {1, second, day, month, then per scope: usedR, usedT, oldestR, oldestT} or
     // {0, scope index, metric index, retry-after seconds, limit}.
     private static readonly Script s_reserve = new(CivilMonth + "\n" + Window + "\n" + Commits + """
 
@@ -184,16 +199,38 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         local month = civil_month(day)
         local tokens = tonumber(ARGV[1])
         local cost = tonumber(ARGV[2])
+        local leasems = tonumber(ARGV[4])
         local n = tonumber(ARGV[6])
-        apply_commits(3 * n + 1, 7 + 7 * n)
+        local own, fold = {}, {}
+        for i = 1, n do
+          own[KEYS[3 * i - 2]] = i
+          fold[i] = {seconds = {}, leases = {}, dt = 0, dc = 0}
+        end
+        apply_commits(3 * n + 1, 7 + 7 * n, own, day, month, fold)
         local out = {1, sec, day, month}
         local state = {}
+        local refused = nil
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          local x = fold[i]
           local a = 6 + (i - 1) * 7
           local rpm, tpm, conc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
           local tpd, tmo, cpd, cmo = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
           local R, T, OR, OT, rs, ts, tick = roll(w, sec, true)
+          local OR0, OT0 = OR, OT
+          -- The carried commits' token deltas: the current second's count, or an earlier second's bucket (one that has left
+          -- the minute is not corrected: its tokens no longer count).
+          for e = 1, #x.seconds, 2 do
+            local s, d = x.seconds[e], x.seconds[e + 1]
+            if s == sec then
+              ts = ts + d
+              T = T + d
+            elseif s >= sec - 59 and s < sec then
+              local v = redis.call('HINCRBY', w, 't:' .. s, d)
+              T = T + d
+              if v > 0 and (OT == 0 or s < OT) then OT = s end
+            end
+          end
           local usedT = T
           if usedT < 0 then usedT = 0 end
           local oldR = OR ~= 0 and OR or sec
@@ -202,6 +239,11 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           if tick then redis.call('ZREMRANGEBYSCORE', f, '-inf', nowms) end
           local inflight = -1
           if conc >= 0 or tick then
+            -- Counted without the carried leases (their requests are over).
+            if #x.leases > 0 then
+              redis.call('ZREM', f, unpack(x.leases))
+              x.leases = {}
+            end
             inflight = redis.call('ZCARD', f)
             if conc >= 0 and inflight + 1 > conc and not tick then
               redis.call('ZREMRANGEBYSCORE', f, '-inf', nowms)
@@ -209,55 +251,92 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             end
           end
           local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
-          local td, tm, cd, cm = tonumber(bv[1]) or 0, tonumber(bv[2]) or 0, tonumber(bv[3]) or 0, tonumber(bv[4]) or 0
-          if rpm >= 0 and R + 1 > rpm then return {0, i, 0, oldR + 60 - sec, rpm} end
-          if tpm >= 0 and usedT > 0 and usedT + tokens > tpm then return {0, i, 1, oldT + 60 - sec, tpm} end
-          if conc >= 0 and inflight + 1 > conc then return {0, i, 2, 1, conc} end
-          if tpd >= 0 and td >= tpd then return {0, i, 3, 0, tpd} end
-          if tmo >= 0 and tm >= tmo then return {0, i, 4, 0, tmo} end
-          if cpd >= 0 and cd >= cpd then return {0, i, 5, 0, cpd} end
-          if cmo >= 0 and cm >= cmo then return {0, i, 6, 0, cmo} end
-          local fresh = (tokens ~= 0 and (bv[1] == false or bv[2] == false)) or (cost ~= 0 and (bv[3] == false or bv[4] == false))
-          state[i] = {R, T, OR, OT, rs, ts, tick, td, tm, cd, cm, fresh, tick or inflight <= 0}
+          local td, tm = (tonumber(bv[1]) or 0) + x.dt, (tonumber(bv[2]) or 0) + x.dt
+          local cd, cm = (tonumber(bv[3]) or 0) + x.dc, (tonumber(bv[4]) or 0) + x.dc
+          if refused == nil then
+            if rpm >= 0 and R + 1 > rpm then refused = {0, i, 0, oldR + 60 - sec, rpm}
+            elseif tpm >= 0 and usedT > 0 and usedT + tokens > tpm then refused = {0, i, 1, oldT + 60 - sec, tpm}
+            elseif conc >= 0 and inflight + 1 > conc then refused = {0, i, 2, 1, conc}
+            elseif tpd >= 0 and td >= tpd then refused = {0, i, 3, 0, tpd}
+            elseif tmo >= 0 and tm >= tmo then refused = {0, i, 4, 0, tmo}
+            elseif cpd >= 0 and cd >= cpd then refused = {0, i, 5, 0, cpd}
+            elseif cmo >= 0 and cm >= cmo then refused = {0, i, 6, 0, cmo}
+            end
+          end
+          state[i] = {R, T, OR, OT, rs, ts, tick, OR0, OT0, bv, td, tm, cd, cm, inflight}
           out[#out + 1] = R
           out[#out + 1] = usedT
           out[#out + 1] = oldR
           out[#out + 1] = oldT
         end
-        -- Admitted: one write per key (HSET of every changed field), expiries refreshed when the window moved.
+        -- One write per key (HSET of the changed fields): the request's counts when admitted, the carried commits' deltas
+        -- either way; expiries refreshed when the window moved or a key may have just been created.
+        local admit = refused == nil
         for i = 1, n do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-          local R, T, OR, OT, rs, ts, tick = state[i][1], state[i][2], state[i][3], state[i][4], state[i][5], state[i][6], state[i][7]
-          local td, tm, cd, cm, fresh, newf = state[i][8], state[i][9], state[i][10], state[i][11], state[i][12], state[i][13]
-          if OR == 0 then OR = sec end
-          if tokens ~= 0 and OT == 0 then OT = sec end
-          redis.call('HSET', w, 'R', R + 1, 'T', T + tokens, 'E', sec - 59, 'OR', OR, 'OT', OT, 'C', sec, 'CR', rs + 1, 'CT', ts + tokens)
-          redis.call('ZADD', f, nowms + tonumber(ARGV[4]), ARGV[3])
-          if tick then redis.call('PEXPIRE', w, 120000) end
-          -- The in-flight set may have just been created (emptied sets vanish) unless it was counted non-empty.
-          if newf then redis.call('PEXPIRE', f, tonumber(ARGV[4]) + 60000) end
-          local set = {}
-          if tokens ~= 0 then
-            set[#set + 1] = 'td:' .. day
-            set[#set + 1] = td + tokens
-            set[#set + 1] = 'tm:' .. month
-            set[#set + 1] = tm + tokens
+          local x, s = fold[i], state[i]
+          local R, T, OR, OT, rs, ts, tick, OR0, OT0 = s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]
+          local bv, inflight = s[10], s[15]
+          local addT, addC = 0, 0
+          if admit then
+            addT, addC = tokens, cost
+            R, rs, T, ts = R + 1, rs + 1, T + tokens, ts + tokens
+            if OR == 0 then OR = sec end
+            if tokens ~= 0 and OT == 0 then OT = sec end
           end
-          if cost ~= 0 then
-            set[#set + 1] = 'cd:' .. day
-            set[#set + 1] = cd + cost
-            set[#set + 1] = 'cm:' .. month
-            set[#set + 1] = cm + cost
+          if admit or #x.seconds > 0 then
+            local set = {'R', R, 'T', T, 'CR', rs, 'CT', ts}
+            -- Unless the window moved (or was empty), E and C already hold sec - 59 and sec.
+            if tick then
+              set[#set + 1] = 'E'
+              set[#set + 1] = sec - 59
+              set[#set + 1] = 'C'
+              set[#set + 1] = sec
+            end
+            if tick or OR ~= OR0 then
+              set[#set + 1] = 'OR'
+              set[#set + 1] = OR
+            end
+            if tick or OT ~= OT0 then
+              set[#set + 1] = 'OT'
+              set[#set + 1] = OT
+            end
+            redis.call('HSET', w, unpack(set))
+          end
+          if admit then
+            if tick then redis.call('PEXPIRE', w, 120000) end
+            redis.call('ZADD', f, nowms + leasems, ARGV[3])
+            -- The in-flight set may have just been created (emptied sets vanish) unless it is known to have held other leases.
+            local newf = tick or inflight == 0
+            if inflight < 0 then
+              newf = #x.leases == 0 or redis.call('ZREM', f, unpack(x.leases)) == 0
+            end
+            if newf then redis.call('PEXPIRE', f, leasems + 60000) end
+          elseif #x.leases > 0 then
+            redis.call('ZREM', f, unpack(x.leases))
+          end
+          local set = {}
+          local fresh = false
+          local names = {'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month}
+          local values = {s[11] + addT, s[12] + addT, s[13] + addC, s[14] + addC}
+          local deltas = {x.dt + addT, x.dt + addT, x.dc + addC, x.dc + addC}
+          for v = 1, 4 do
+            if deltas[v] ~= 0 then
+              set[#set + 1] = names[v]
+              set[#set + 1] = values[v]
+              if bv[v] == false then fresh = true end
+            end
           end
           if #set > 0 then redis.call('HSET', b, unpack(set)) end
           if fresh and redis.call('HLEN', b) > 8 then
-            local keep = {['td:' .. day] = 1, ['tm:' .. month] = 1, ['cd:' .. day] = 1, ['cm:' .. month] = 1}
+            local keep = {[names[1]] = 1, [names[2]] = 1, [names[3]] = 1, [names[4]] = 1}
             for _, k in ipairs(redis.call('HKEYS', b)) do
               if not keep[k] then redis.call('HDEL', b, k) end
             end
           end
-          if tick or fresh then redis.call('PEXPIRE', b, 2764800000) end
+          if (admit and tick) or fresh then redis.call('PEXPIRE', b, 2764800000) end
         end
+        if refused then return refused end
         return out
         """);
 
