@@ -103,9 +103,10 @@ internal sealed partial class RateLimitMiddleware
             var (tokens, cost) = Actual(feature, promptTokens, model);
             try
             {
-                // Not the request's token: a client that left is still charged for what was produced.
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await store.CommitAsync(check.Reservation!, tokens, cost, timeout.Token);
+                // Not the request's token: a client that left is still charged for what was produced. No timeout either
+                // (it was a timer per request): neither store waits here — Redis sends the reconciliation with the slot's
+                // next reservation or from a timer.
+                await store.CommitAsync(check.Reservation!, tokens, cost, CancellationToken.None);
             }
             catch (LimitStoreUnavailableException)
             {
@@ -189,24 +190,24 @@ internal sealed partial class RateLimitMiddleware
 
     internal static void WriteHeaders(IHeaderDictionary headers, LimitHeadroom headroom)
     {
-        WriteHeaders(headers, "requests", headroom.RequestLimit, headroom.RemainingRequests, headroom.ResetRequests);
-        WriteHeaders(headers, "tokens", headroom.TokenLimit, headroom.RemainingTokens, headroom.ResetTokens);
+        WriteHeaders(headers, ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"), headroom.RequestLimit, headroom.RemainingRequests, headroom.ResetRequests);
+        WriteHeaders(headers, ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"), headroom.TokenLimit, headroom.RemainingTokens, headroom.ResetTokens);
     }
 
-    /// <summary>x-ratelimit-limit/remaining/reset-<paramref name="unit"/>, or none of them when no such limit applies.</summary>
-    private static void WriteHeaders(IHeaderDictionary headers, string unit, long? limit, long? remaining, TimeSpan reset)
+    /// <summary>The limit, remaining and reset headers of one unit, or none of them when no such limit applies.</summary>
+    private static void WriteHeaders(IHeaderDictionary headers, (string Limit, string Remaining, string Reset) names, long? limit, long? remaining, TimeSpan reset)
     {
         if (limit is { } value)
         {
-            headers["x-ratelimit-limit-" + unit] = value.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-" + unit] = remaining.GetValueOrDefault().ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-" + unit] = Duration(reset);
+            headers[names.Limit] = value.ToString(CultureInfo.InvariantCulture);
+            headers[names.Remaining] = remaining.GetValueOrDefault().ToString(CultureInfo.InvariantCulture);
+            headers[names.Reset] = Duration(reset);
         }
         else
         {
-            headers.Remove("x-ratelimit-limit-" + unit);
-            headers.Remove("x-ratelimit-remaining-" + unit);
-            headers.Remove("x-ratelimit-reset-" + unit);
+            headers.Remove(names.Limit);
+            headers.Remove(names.Remaining);
+            headers.Remove(names.Reset);
         }
     }
 
@@ -214,8 +215,11 @@ internal sealed partial class RateLimitMiddleware
     internal static string Duration(TimeSpan value)
     {
         var seconds = Math.Max(0, (long)Math.Ceiling(value.TotalSeconds));
-        return seconds < 60 ? $"{seconds}s" : $"{seconds / 60}m{seconds % 60}s";
+        return seconds < 60 ? s_seconds[seconds] : $"{seconds / 60}m{seconds % 60}s";
     }
+
+    /// <summary>"0s" … "59s": a window's reset is nearly always under a minute, and is written on every response.</summary>
+    private static readonly string[] s_seconds = [.. Enumerable.Range(0, 60).Select(s => $"{s}s")];
 
     internal static string MetricName(LimitMetric metric) => metric switch
     {
