@@ -31,6 +31,7 @@ public sealed class MarkingStreamScanner
     private int _emitFloor;
     private int _holdBack;
     private int _released;
+    private int _resume = -1; // where the hold-back examination of the current line may start (absolute), see StreamHoldBack.SafeEnd
     private int _decodedBudget;
     private bool _completed;
 
@@ -166,7 +167,23 @@ public sealed class MarkingStreamScanner
             atLineStart = keepStart == lineStart && lineStartReal;
         }
 
-        var release = StreamHoldBack.SafeEnd(text, lineStart, lineStartReal);
+        // The examination starts where the previous one may resume on this line: it need not walk the whole line
+        // again for every chunk (a long answer line arrives in hundreds of small chunks).
+        var origin = _resume - _bufferStart;
+        var resumed = origin > lineStart && origin <= _length;
+        var release = StreamHoldBack.SafeEnd(text, resumed ? origin : lineStart, !resumed && lineStartReal, out var resume);
+        if (resume >= 0)
+        {
+            _resume = _bufferStart + resume;
+        }
+
+        if (release == StreamHoldBack.Unbounded && resumed && _length - origin <= StreamHoldBack.Window)
+        {
+            // The marking-ish run reaches back to the resume point: a complete word that is no part of a marking ends
+            // it there, as the whole line's examination would find.
+            release = origin;
+        }
+
         if (release == StreamHoldBack.Unbounded)
         {
             release = _length <= MaxHoldBackChars ? 0 : TailStart(text);

@@ -1,3 +1,4 @@
+using AiGateway.Markings.Matching;
 using CsCheck;
 
 namespace AiGateway.Markings.Tests;
@@ -290,6 +291,41 @@ public sealed class StreamHoldBackTests
         {
             AssertChunksAreSound(text, [split, text.Length - split], because ?? text, knownLimits);
         }
+    }
+
+    [Fact]
+    public void Examining_from_the_resume_point_decides_as_examining_the_whole_line()
+    {
+        // The stream scanner starts each chunk's examination where the previous one said it may resume, instead of
+        // walking the whole line again: with more text on the same line, that must decide exactly what an examination
+        // from the line start decides (a run reaching back to the resume point ends there).
+        var pieces = Gen.OneOf(Gen.OneOf(s_plainWords), Gen.OneOf(Prose.Words), Gen.OneOf(s_markings), Gen.OneOf(s_lineMarkings), Gen.Const("\n"));
+        var gen = Gen.Select(pieces.Array[1, 60], Gen.Double[0, 1], Gen.Double[0, 1]);
+        var resumed = 0;
+        gen.Sample((words, a, b) =>
+        {
+            var text = string.Join(' ', words);
+            var k1 = 1 + (int)(a * (text.Length - 1));
+            var k2 = k1 + (int)(b * (text.Length - k1));
+            var lineStart = text.LastIndexOf('\n', k1 - 1) + 1;
+            StreamHoldBack.SafeEnd(text.AsSpan(0, k1), lineStart, true, out var resume);
+            if (resume < 0 || text.LastIndexOf('\n', k2 - 1) + 1 != lineStart)
+            {
+                return;
+            }
+
+            resumed++;
+            var whole = StreamHoldBack.SafeEnd(text.AsSpan(0, k2), lineStart, true, out _);
+            var fromResume = StreamHoldBack.SafeEnd(text.AsSpan(0, k2), resume, false, out _);
+            if (fromResume == StreamHoldBack.Unbounded && k2 - resume <= StreamHoldBack.Window)
+            {
+                fromResume = resume;
+            }
+
+            Assert.True(resume > lineStart && resume <= k1, $"resume {resume} outside ({lineStart}, {k1}]");
+            Assert.True(whole == fromResume, $"from the line start {whole}, from {resume} {fromResume}: \"{text[lineStart..k2]}\" after \"{text[lineStart..k1]}\"");
+        }, iter: 20_000);
+        Assert.True(resumed > 1000, $"only {resumed} samples had a resume point");
     }
 
     /// <summary>

@@ -57,9 +57,15 @@ internal static class StreamHoldBack
     /// <see cref="Unbounded"/>. <paramref name="lineStart"/> is the start of the last line in
     /// <paramref name="text"/>; <paramref name="lineStartReal"/> says whether it is a real line start (false when
     /// the text begins in the middle of a line).
+    /// <para><paramref name="resume"/>: an index (at or before the result) where a later call, with more text
+    /// appended, may start instead of <paramref name="lineStart"/> (passing false for a real line start) and decide
+    /// the same, or -1. It follows a complete word that is no part of a marking and the white space after it: the
+    /// examination is then in the state it starts in (no open run, no "/", no line-start words), and no folding
+    /// (spaced letters, references) reaches across it. Never set on a line held whole (its start decides).</para>
     /// </summary>
-    public static int SafeEnd(ReadOnlySpan<char> text, int lineStart, bool lineStartReal)
+    public static int SafeEnd(ReadOnlySpan<char> text, int lineStart, bool lineStartReal, out int resume)
     {
+        resume = -1;
         var n = text.Length;
 
         // (4) The trailing raw token is always held.
@@ -92,13 +98,19 @@ internal static class StreamHoldBack
         try
         {
             TextNormalizer.Normalize(text[ws..], ws, ref nt);
-            var held = HeldFrom(nt, text, t0, wsReal, out var unbounded);
+            var held = HeldFrom(nt, text, t0, wsReal, out var unbounded, out var fresh);
             if (unbounded)
             {
                 return Unbounded;
             }
 
-            return Math.Min(t0, held < nt.Length ? nt.Start[held] : n);
+            var end = Math.Min(t0, held < nt.Length ? nt.Start[held] : n);
+            if (fresh >= 0 && nt.Start[fresh] <= end)
+            {
+                resume = nt.Start[fresh];
+            }
+
+            return end;
         }
         finally
         {
@@ -106,9 +118,13 @@ internal static class StreamHoldBack
         }
     }
 
-    /// <summary>Normalised index from which the text must be held (<c>nt.Length</c> when nothing needs to be).</summary>
-    private static int HeldFrom(in NormalizedText nt, ReadOnlySpan<char> raw, int rawTokenStart, bool startReal, out bool unbounded)
+    /// <summary>
+    /// Normalised index from which the text must be held (<c>nt.Length</c> when nothing needs to be); <paramref name="fresh"/>:
+    /// the last normalised index where the examination could start over (see SafeEnd's resume), or -1.
+    /// </summary>
+    private static int HeldFrom(in NormalizedText nt, ReadOnlySpan<char> raw, int rawTokenStart, bool startReal, out bool unbounded, out int fresh)
     {
+        fresh = -1;
         var c = nt.Chars.AsSpan(0, nt.Length);
         var flags = nt.Flags.AsSpan(0, nt.Length);
         var n = c.Length;
@@ -178,6 +194,13 @@ internal static class StreamHoldBack
                     runStart++;
                 }
 
+                // A restart point only after a word of two or more characters and white space (ScanEngine's
+                // context rule: no spaced-letter run or reference reaches across it), and before the raw token.
+                if (j - i >= 2 && runStart < n && c[j..runStart].IndexOfAny(' ', '\t') >= 0 && nt.Start[runStart] <= rawTokenStart)
+                {
+                    fresh = runStart;
+                }
+
                 lineRun = false;
                 slash = false;
             }
@@ -189,6 +212,7 @@ internal static class StreamHoldBack
         if (lineReal && LineIsHeldWhole(c, flags, ls))
         {
             runStart = ls;
+            fresh = -1;
         }
 
         unbounded = runStart == 0 && !startReal && n > 0;
