@@ -201,6 +201,8 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         local cost = tonumber(ARGV[2])
         local leasems = tonumber(ARGV[4])
         local n = tonumber(ARGV[6])
+        -- The budget fields of today and this month, named once (Lua formats a number with sprintf at every concatenation).
+        local names = {'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month}
         local own, fold = {}, {}
         for i = 1, n do
           own[KEYS[3 * i - 2]] = i
@@ -250,7 +252,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
               inflight = redis.call('ZCARD', f)
             end
           end
-          local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
+          local bv = redis.call('HMGET', b, names[1], names[2], names[3], names[4])
           local td, tm = (tonumber(bv[1]) or 0) + x.dt, (tonumber(bv[2]) or 0) + x.dt
           local cd, cm = (tonumber(bv[3]) or 0) + x.dc, (tonumber(bv[4]) or 0) + x.dc
           if refused == nil then
@@ -317,7 +319,6 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           end
           local set = {}
           local fresh = false
-          local names = {'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month}
           local values = {s[11] + addT, s[12] + addT, s[13] + addC, s[14] + addC}
           local deltas = {x.dt + addT, x.dt + addT, x.dc + addC, x.dc + addC}
           for v = 1, 4 do
