@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace AiGateway.RateLimiting;
 
 /// <summary>Which limit of a scope.</summary>
@@ -18,9 +20,86 @@ internal enum LimitMetric
 /// </summary>
 internal sealed record LimitScope(string Key, string Name, LimitSet Limits)
 {
+    private ScopeKeys? _keys;
+
+    /// <summary>A scope of a caller, an agency or a model whose key strings are already built (<see cref="ScopeKeys"/>).</summary>
+    public LimitScope(ScopeKeys keys, string name, LimitSet limits)
+        : this(keys.Key, name, limits) => _keys = keys;
+
+    /// <summary>The strings derived from <see cref="Key"/>.</summary>
+    public ScopeKeys Keys => _keys ??= ScopeKeys.Of(Key);
+
     /// <summary>The hash-tag part of the key: scopes with the same tag are checked in one atomic script.</summary>
-    /// <remarks>Computed once: reservation, commit and their grouping ask for it several times per request.</remarks>
-    public string Slot { get; } = Key[..(Key.IndexOf('}') + 1)];
+    public string Slot => Keys.Slot;
+
+    // Equal by what the scope is, not by whether its derived keys were looked up yet.
+    public bool Equals(LimitScope? other) => other is not null && Key == other.Key && Name == other.Name && Limits == other.Limits;
+
+    public override int GetHashCode() => HashCode.Combine(Key, Name, Limits);
+}
+
+/// <summary>
+/// A scope's key, its hash tag and its three Redis keys, built once per caller, agency and model rather than
+/// concatenated on every request (each request names two or three scopes). The callers' cache is bounded: past
+/// <see cref="MaxCached"/> entries it starts over (agencies and models are few, from the configuration).
+/// </summary>
+internal sealed class ScopeKeys
+{
+    internal const int MaxCached = 100_000;
+
+    private static readonly ConcurrentDictionary<(string Agency, string Subject), ScopeKeys> s_callers = new();
+    private static readonly ConcurrentDictionary<string, ScopeKeys> s_agencies = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, ScopeKeys> s_models = new(StringComparer.Ordinal);
+    private static int s_count;
+
+    private ScopeKeys(string key)
+    {
+        Key = key;
+        Slot = key[..(key.IndexOf('}') + 1)];
+        Window = key + ":w";
+        Budget = key + ":b";
+        InFlight = key + ":f";
+    }
+
+    public string Key { get; }
+
+    public string Slot { get; }
+
+    /// <summary>Hash of one-second request/token buckets over the sliding minute.</summary>
+    public string Window { get; }
+
+    /// <summary>Hash of day/month token and cost budgets.</summary>
+    public string Budget { get; }
+
+    /// <summary>Sorted set of in-flight leases.</summary>
+    public string InFlight { get; }
+
+    /// <summary><c>aigw:{agency}:caller:subject</c>.</summary>
+    public static ScopeKeys ForCaller(string agency, string subject) =>
+        s_callers.TryGetValue((agency, subject), out var keys) ? keys : Add(s_callers, (agency, subject), $"aigw:{{{agency}}}:caller:{subject}");
+
+    /// <summary><c>aigw:{agency}:agency</c>.</summary>
+    public static ScopeKeys ForAgency(string agency) =>
+        s_agencies.TryGetValue(agency, out var keys) ? keys : Add(s_agencies, agency, $"aigw:{{{agency}}}:agency");
+
+    /// <summary><c>aigw:{model:name}:model</c>: a model's capacity lives in a slot of its own.</summary>
+    public static ScopeKeys ForModel(string model) =>
+        s_models.TryGetValue(model, out var keys) ? keys : Add(s_models, model, $"aigw:{{model:{model}}}:model");
+
+    /// <summary>The keys of any scope key (not cached: the off-request paths).</summary>
+    public static ScopeKeys Of(string key) => new(key);
+
+    private static ScopeKeys Add<TKey>(ConcurrentDictionary<TKey, ScopeKeys> cache, TKey lookup, string key)
+        where TKey : notnull
+    {
+        if (Interlocked.Increment(ref s_count) > MaxCached)
+        {
+            Interlocked.Exchange(ref s_count, 0);
+            s_callers.Clear();
+        }
+
+        return cache.GetOrAdd(lookup, new ScopeKeys(key));
+    }
 }
 
 /// <summary>What a granted reservation holds, so it can be reconciled with the actual usage later.</summary>

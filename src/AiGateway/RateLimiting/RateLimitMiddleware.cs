@@ -150,12 +150,12 @@ internal sealed partial class RateLimitMiddleware
 
         var scopes = new List<LimitScope>(3)
         {
-            new($"aigw:{{{agency.Name}}}:caller:{caller.SubjectId}", "caller", perCaller),
-            new($"aigw:{{{agency.Name}}}:agency", "agency", agency.Limits.Agency),
+            new(ScopeKeys.ForCaller(agency.Name, caller.SubjectId), "caller", perCaller),
+            new(ScopeKeys.ForAgency(agency.Name), "agency", agency.Limits.Agency),
         };
         if (!model.Limits.IsUnlimited)
         {
-            scopes.Add(new($"aigw:{{model:{model.Name}}}:model", "model", model.Limits));
+            scopes.Add(new(ScopeKeys.ForModel(model.Name), "model", model.Limits));
         }
 
         return scopes;

@@ -671,9 +671,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             a += 7;
             foreach (var scope in c.Scopes)
             {
-                keys[key++] = scope.Key + ":w";
-                keys[key++] = scope.Key + ":b";
-                keys[key++] = scope.Key + ":f";
+                keys[key++] = scope.Keys.Window;
+                keys[key++] = scope.Keys.Budget;
+                keys[key++] = scope.Keys.InFlight;
             }
         }
     }
@@ -779,9 +779,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         var keys = new RedisKey[(scopes.Count + extraScopes) * 3];
         for (var i = 0; i < scopes.Count; i++)
         {
-            keys[i * 3] = scopes[i].Key + ":w";
-            keys[(i * 3) + 1] = scopes[i].Key + ":b";
-            keys[(i * 3) + 2] = scopes[i].Key + ":f";
+            keys[i * 3] = scopes[i].Keys.Window;
+            keys[(i * 3) + 1] = scopes[i].Keys.Budget;
+            keys[(i * 3) + 2] = scopes[i].Keys.InFlight;
         }
 
         return keys;

@@ -48,7 +48,7 @@ internal sealed class UsageEndpoint
         try
         {
             usage = await _store.ReadAsync(
-                [new($"aigw:{{{agency.Name}}}:agency", "agency", agency.Limits.Agency), new($"aigw:{{{agency.Name}}}:caller:{target.SubjectId}", "caller", perCaller)],
+                [new(ScopeKeys.ForAgency(agency.Name), "agency", agency.Limits.Agency), new(ScopeKeys.ForCaller(agency.Name, target.SubjectId), "caller", perCaller)],
                 context.RequestAborted);
         }
         catch (LimitStoreUnavailableException)
