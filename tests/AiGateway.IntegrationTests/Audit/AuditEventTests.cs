@@ -64,6 +64,7 @@ public sealed class AuditEventTests
         Assert.Equal(1, allowed.GetProperty("status_id").GetInt32());
         Assert.Equal(1, allowed.GetProperty("activity_id").GetInt32());
         Assert.Equal(600301, allowed.GetProperty("type_uid").GetInt32());
+        Assert.Equal("POST chat.completions gpt-4o-mini: allowed", allowed.GetProperty("message").GetString());
         var user = allowed.GetProperty("actor").GetProperty("user");
         Assert.Equal("erin@alpha.example", user.GetProperty("name").GetString());
         Assert.Equal("Erin Engineer", user.GetProperty("full_name").GetString());
@@ -97,6 +98,8 @@ public sealed class AuditEventTests
 
         var notPermitted = Event(journal, "case-403-model");
         Assert.Equal("model_not_permitted", notPermitted.GetProperty("unmapped").GetProperty("reason_code").GetString());
+        Assert.StartsWith("POST chat.completions ", notPermitted.GetProperty("message").GetString());
+        Assert.EndsWith(": denied", notPermitted.GetProperty("message").GetString());
         Assert.Equal("Denied", notPermitted.GetProperty("actor").GetProperty("authorizations")[0].GetProperty("decision").GetString());
         Assert.Equal(JsonValueKind.Null, notPermitted.GetProperty("unmapped").GetProperty("upstream").ValueKind);
 
