@@ -48,7 +48,7 @@ internal sealed class AuditScenario : IAsyncDisposable
 
     /// <param name="audit">The gateway's <c>audit</c> section without <c>otlp</c> (added when <paramref name="otlp"/>).</param>
     /// <param name="agencyAudit">The agency's <c>audit</c> section, or null for the default (fail-closed).</param>
-    public static async Task<AuditScenario> StartAsync(bool otlp = true, string audit = "", string? agencyAudit = null, string extraProviders = "", string extraModels = "", long maxBodyBytes = 8388608, string? otlpEndpoint = null)
+    public static async Task<AuditScenario> StartAsync(bool otlp = true, string audit = "", string? agencyAudit = null, string extraProviders = "", string extraModels = "", long maxBodyBytes = 8388608, string? otlpEndpoint = null, string[]? gatewayArgs = null)
     {
         var issuer = await TestOidcIssuer.StartAsync();
         var simulator = await SimulatorServer.StartAsync();
@@ -63,7 +63,7 @@ internal sealed class AuditScenario : IAsyncDisposable
             var gatewayJson = ConfigJson.Gateway(simulator.BaseAddress, extraModels: extraModels, extraProviders: extraProviders, maxBodyBytes: maxBodyBytes);
             gatewayJson = "{ \"audit\": " + auditJson + "," + gatewayJson.TrimStart()[1..];
             var agency = ConfigJson.Agency("alpha", ConfigJson.OidcProvider(issuer.Issuer), extra: agencyAudit is null ? string.Empty : ", \"audit\": " + agencyAudit);
-            var gateway = await TestGateway.StartAsync(gatewayJson, new Dictionary<string, string> { ["alpha"] = agency }, "Production", "--Logging:LogLevel:Default", "Trace");
+            var gateway = await TestGateway.StartAsync(gatewayJson, new Dictionary<string, string> { ["alpha"] = agency }, "Production", ["--Logging:LogLevel:Default", "Trace", .. gatewayArgs ?? []]);
             var logs = new CapturingLoggerProvider();
             gateway.App.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
             return new AuditScenario(issuer, simulator, receiver, gateway, logs);
