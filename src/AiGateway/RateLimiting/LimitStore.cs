@@ -26,8 +26,8 @@ internal sealed record LimitScope(string Key, string Name, LimitSet Limits)
     public LimitScope(ScopeKeys keys, string name, LimitSet limits)
         : this(keys.Key, name, limits) => _keys = keys;
 
-    /// <summary>The strings derived from <see cref="Key"/>.</summary>
-    public ScopeKeys Keys => _keys ??= ScopeKeys.Of(Key);
+    /// <summary>The strings derived from <see cref="Key"/> (again after a <c>with</c> that changed the key).</summary>
+    public ScopeKeys Keys => _keys is { } keys && (ReferenceEquals(keys.Key, Key) || keys.Key == Key) ? keys : _keys = ScopeKeys.Of(Key);
 
     /// <summary>The hash-tag part of the key: scopes with the same tag are checked in one atomic script.</summary>
     public string Slot => Keys.Slot;
@@ -45,7 +45,7 @@ internal sealed record LimitScope(string Key, string Name, LimitSet Limits)
 /// </summary>
 internal sealed class ScopeKeys
 {
-    internal const int MaxCached = 100_000;
+    internal const int MaxCached = 20_000; // ~1 KB each
 
     private static readonly ConcurrentDictionary<(string Agency, string Subject), ScopeKeys> s_callers = new();
     private static readonly ConcurrentDictionary<string, ScopeKeys> s_agencies = new(StringComparer.Ordinal);

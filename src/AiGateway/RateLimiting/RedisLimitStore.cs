@@ -206,7 +206,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         local own, fold = {}, {}
         for i = 1, n do
           own[KEYS[3 * i - 2]] = i
-          fold[i] = {seconds = {}, leases = {}, dt = 0, dc = 0}
+          fold[i] = {seconds = {}, leases = {}, dt = 0, dc = 0, window = false}
         end
         apply_commits(3 * n + 1, 7 + 7 * n, own, day, month, fold)
         local out = {1, sec, day, month}
@@ -227,10 +227,12 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             if s == sec then
               ts = ts + d
               T = T + d
+              x.window = true
             elseif s >= sec - 59 and s < sec then
               local v = redis.call('HINCRBY', w, 't:' .. s, d)
               T = T + d
               if v > 0 and (OT == 0 or s < OT) then OT = s end
+              x.window = true
             end
           end
           local usedT = T
@@ -253,8 +255,13 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             end
           end
           local bv = redis.call('HMGET', b, names[1], names[2], names[3], names[4])
-          local td, tm = (tonumber(bv[1]) or 0) + x.dt, (tonumber(bv[2]) or 0) + x.dt
-          local cd, cm = (tonumber(bv[3]) or 0) + x.dc, (tonumber(bv[4]) or 0) + x.dc
+          -- The carried budget deltas, except into a field that is gone (an expired or flushed hash: no longer counted).
+          local fd = {x.dt, x.dt, x.dc, x.dc}
+          for v = 1, 4 do
+            if bv[v] == false then fd[v] = 0 end
+          end
+          local td, tm = (tonumber(bv[1]) or 0) + fd[1], (tonumber(bv[2]) or 0) + fd[2]
+          local cd, cm = (tonumber(bv[3]) or 0) + fd[3], (tonumber(bv[4]) or 0) + fd[4]
           if refused == nil then
             if rpm >= 0 and R + 1 > rpm then refused = {0, i, 0, oldR + 60 - sec, rpm}
             elseif tpm >= 0 and usedT > 0 and usedT + tokens > tpm then refused = {0, i, 1, oldT + 60 - sec, tpm}
@@ -265,7 +272,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             elseif cmo >= 0 and cm >= cmo then refused = {0, i, 6, 0, cmo}
             end
           end
-          state[i] = {R, T, OR, OT, rs, ts, tick, OR0, OT0, bv, td, tm, cd, cm, inflight}
+          state[i] = {R, T, OR, OT, rs, ts, tick, OR0, OT0, bv, td, tm, cd, cm, inflight, fd}
           out[#out + 1] = R
           out[#out + 1] = usedT
           out[#out + 1] = oldR
@@ -286,7 +293,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             if OR == 0 then OR = sec end
             if tokens ~= 0 and OT == 0 then OT = sec end
           end
-          if admit or #x.seconds > 0 then
+          -- Refused, the window is written only when a carried delta landed in it (then the key exists: it was written
+          -- within the minute); admitted, it may be new, and gets its expiry when the window moved or was empty.
+          if admit or x.window then
             local set = {'R', R, 'T', T, 'CR', rs, 'CT', ts}
             -- Unless the window moved (or was empty), E and C already hold sec - 59 and sec.
             if tick then
@@ -304,9 +313,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
               set[#set + 1] = OT
             end
             redis.call('HSET', w, unpack(set))
+            if tick then redis.call('PEXPIRE', w, 120000) end
           end
           if admit then
-            if tick then redis.call('PEXPIRE', w, 120000) end
             redis.call('ZADD', f, nowms + leasems, ARGV[3])
             -- The in-flight set may have just been created (emptied sets vanish) unless it is known to have held other leases.
             local newf = tick or inflight == 0
@@ -319,8 +328,9 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
           end
           local set = {}
           local fresh = false
+          local fd = s[16]
           local values = {s[11] + addT, s[12] + addT, s[13] + addC, s[14] + addC}
-          local deltas = {x.dt + addT, x.dt + addT, x.dc + addC, x.dc + addC}
+          local deltas = {fd[1] + addT, fd[2] + addT, fd[3] + addC, fd[4] + addC}
           for v = 1, 4 do
             if deltas[v] ~= 0 then
               set[#set + 1] = names[v]

@@ -380,6 +380,33 @@ public sealed class LimitStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redis_refusal_that_carries_a_commit_leaves_no_key_without_an_expiry()
+    {
+        // A long request (its second has left the minute) used more than the day's budget; the caller's next request
+        // carries its reconciliation and is refused by it. A refused reservation must not create a key that never expires.
+        _clock.Advance(TimeSpan.FromHours(1)); // away from the day boundary of the fixture's clock
+        var scope = Scope(Limits(rpm: 100, tpd: 1000));
+        var first = (await _redisStore.ReserveAsync([scope], 500, 0, default)).Reservation!;
+        _clock.Advance(TimeSpan.FromSeconds(90));
+        await _redisStore.CommitAsync(first, 1200, 0, default);
+
+        var refused = await _redisStore.ReserveAsync([scope], 100, 0, default);
+
+        Assert.False(refused.Allowed);
+        Assert.Equal(LimitMetric.TokensPerDay, refused.FailedMetric);
+        var db = _inspector.GetDatabase();
+        foreach (var suffix in new[] { ":w", ":b", ":f" })
+        {
+            if (await db.KeyExistsAsync(scope.Key + suffix))
+            {
+                Assert.True(await db.KeyTimeToLiveAsync(scope.Key + suffix) is not null, $"{suffix} has no expiry");
+            }
+        }
+
+        Assert.Equal(1200, (await _redisStore.ReadAsync([scope], default))[0].TokensToday);
+    }
+
+    [Fact]
     public async Task Redis_commit_no_reservation_carries_is_sent_within_the_delay()
     {
         var scope = Scope(Limits(concurrent: 5, tpm: 10_000));

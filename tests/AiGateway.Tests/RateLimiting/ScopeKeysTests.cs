@@ -29,5 +29,6 @@ public sealed class ScopeKeysTests
         Assert.Equal(plain.GetHashCode(), cached.GetHashCode());
         Assert.Equal(plain.Keys.Window, cached.Keys.Window);
         Assert.NotEqual(plain, cached with { Name = "agency" });
+        Assert.Equal("aigw:{demo}:caller:carol:w", (cached with { Key = "aigw:{demo}:caller:carol" }).Keys.Window);
     }
 }
