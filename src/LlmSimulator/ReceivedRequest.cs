@@ -15,4 +15,7 @@ public sealed record ReceivedRequest(
 {
     /// <summary>The HTTP protocol of the request, e.g. <c>HTTP/1.1</c> or <c>HTTP/2</c>.</summary>
     public string Protocol { get; init; } = "";
+
+    /// <summary>The id of the connection the request came on (Kestrel's), to tell reused connections from new ones.</summary>
+    public string ConnectionId { get; init; } = "";
 }

@@ -24,6 +24,7 @@ internal sealed class RequestRecorder
             body.ToArray())
         {
             Protocol = request.Protocol,
+            ConnectionId = request.HttpContext.Connection.Id,
         };
 
         lock (_gate)

@@ -148,6 +148,11 @@ internal static class GatewayConfigLoader
             Error("$.forwarding.maxRetryAfterSeconds", "must be between 0 and 86400.");
         }
 
+        if (gateway.Forwarding.ConnectionLifetimeSeconds is < 1 or > 86400)
+        {
+            Error("$.forwarding.connectionLifetimeSeconds", "must be between 1 and 86400.");
+        }
+
         ValidateLimitStore(gateway.LimitStore, configDirectory, gatewayPath, errors);
 
         // Providers.

@@ -127,6 +127,13 @@ public sealed record ForwardingConfig
 
     /// <summary>Longest Retry-After honoured from an upstream (a deployment is never parked longer).</summary>
     public double MaxRetryAfterSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// Age after which a pooled upstream connection is not reused (closed once its request ends) and a new one is opened:
+    /// a provider whose address changes in DNS (regional failover, a moved endpoint) is reached at the new address within
+    /// this time even while steady traffic keeps every connection busy.
+    /// </summary>
+    public double ConnectionLifetimeSeconds { get; init; } = 300;
 }
 
 /// <summary>An upstream LLM service the gateway holds credentials for.</summary>

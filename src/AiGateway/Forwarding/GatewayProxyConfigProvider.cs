@@ -68,6 +68,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider
             clusters.Add(new ClusterConfig
             {
                 ClusterId = model.ClusterId,
+                Metadata = UpstreamHttpClientFactory.Metadata(snapshot, model),
                 LoadBalancingPolicy = Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.PowerOfTwoChoices,
                 Destinations = destinations,
                 HealthCheck = new HealthCheckConfig

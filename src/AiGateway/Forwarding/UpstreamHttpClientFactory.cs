@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using AiGateway.Configuration;
@@ -8,32 +9,58 @@ using Yarp.ReverseProxy.Forwarder;
 namespace AiGateway.Forwarding;
 
 /// <summary>
-/// The HTTP client towards the providers: YARP's, with two changes. The W3C trace context is sent only to clusters
+/// The HTTP client towards the providers: YARP's, with three changes. The W3C trace context is sent only to clusters
 /// whose providers all opt in (<c>propagateTraceContext</c>): external vendors should not learn the agency's trace
-/// ids. And the request body goes out with the request headers in one write (<see cref="BufferedBodyHandler"/>).
+/// ids. Pooled connections are replaced after <c>forwarding.connectionLifetimeSeconds</c> (YARP's default keeps them
+/// for as long as traffic does, so a provider's DNS change is never followed). And the request body goes out with the
+/// request headers in one write (<see cref="BufferedBodyHandler"/>).
 /// </summary>
 internal sealed class UpstreamHttpClientFactory : ForwarderHttpClientFactory
 {
-    private readonly GatewayConfigStore _config;
+    // The settings travel as cluster metadata (GatewayProxyConfigProvider): a reload that changes only them changes the
+    // cluster, and YARP then asks whether the old client can stay (CanReuseOldClient), which it can only while they agree.
+    internal const string PropagateTraceContextKey = "aigateway.propagateTraceContext";
+    internal const string ConnectionLifetimeKey = "aigateway.connectionLifetimeSeconds";
 
-    public UpstreamHttpClientFactory(GatewayConfigStore config, ILogger<ForwarderHttpClientFactory> logger)
-        : base(logger) => _config = config;
+    public UpstreamHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger)
+        : base(logger)
+    {
+    }
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
-        if (!Propagates(_config.Current, context.ClusterId))
+        var metadata = context.NewMetadata;
+        if (metadata?.GetValueOrDefault(ConnectionLifetimeKey) is { } lifetime)
+        {
+            handler.PooledConnectionLifetime = TimeSpan.FromSeconds(double.Parse(lifetime, CultureInfo.InvariantCulture));
+        }
+
+        // Deny unless the cluster says so: external vendors do not get the agency's trace ids.
+        if (metadata?.GetValueOrDefault(PropagateTraceContextKey) != "true")
         {
             handler.ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator();
         }
     }
 
+    protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
+        base.CanReuseOldClient(context)
+        && context.OldMetadata?.GetValueOrDefault(PropagateTraceContextKey) == context.NewMetadata?.GetValueOrDefault(PropagateTraceContextKey)
+        && context.OldMetadata?.GetValueOrDefault(ConnectionLifetimeKey) == context.NewMetadata?.GetValueOrDefault(ConnectionLifetimeKey);
+
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
         new BufferedBodyHandler { InnerHandler = base.WrapHandler(context, handler) };
 
-    internal static bool Propagates(GatewaySnapshot snapshot, string clusterId)
+    /// <summary>The handler settings of a model's cluster, as cluster metadata.</summary>
+    internal static Dictionary<string, string> Metadata(GatewaySnapshot snapshot, ModelRoute model) => new(StringComparer.Ordinal)
     {
-        if (!snapshot.ModelsByCluster.TryGetValue(clusterId, out var model) || model.Deployments.Count == 0)
+        [PropagateTraceContextKey] = Propagates(model) ? "true" : "false",
+        [ConnectionLifetimeKey] = snapshot.Forwarding.ConnectionLifetimeSeconds.ToString(CultureInfo.InvariantCulture),
+    };
+
+    internal static bool Propagates(ModelRoute model)
+    {
+        if (model.Deployments.Count == 0)
         {
             return false;
         }
