@@ -248,11 +248,10 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
               redis.call('ZREM', f, unpack(x.leases))
               x.leases = {}
             end
-            -- The sentinel (score +inf, see the lease below) is no request.
-            inflight = redis.call('ZCOUNT', f, '-inf', '(+inf')
+            inflight = redis.call('ZCARD', f)
             if conc >= 0 and inflight + 1 > conc and not tick then
               redis.call('ZREMRANGEBYSCORE', f, '-inf', nowms)
-              inflight = redis.call('ZCOUNT', f, '-inf', '(+inf')
+              inflight = redis.call('ZCARD', f)
             end
           end
           local bv = redis.call('HMGET', b, names[1], names[2], names[3], names[4])
@@ -317,12 +316,13 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
             if tick then redis.call('PEXPIRE', w, 120000) end
           end
           if admit then
-            -- With the lease goes a sentinel member '~' (score +inf: never purged as expired, never counted), so the set does
-            -- not vanish when its leases are released and is only ever created here: when this ZADD adds the sentinel too
-            -- (2), the set is new and gets its expiry; otherwise it has one, refreshed whenever the window moves (tick).
-            local added = redis.call('ZADD', f, '+inf', '~', nowms + leasems, ARGV[3])
-            if inflight < 0 and #x.leases > 0 then redis.call('ZREM', f, unpack(x.leases)) end
-            if tick or added > 1 then redis.call('PEXPIRE', f, leasems + 60000) end
+            redis.call('ZADD', f, nowms + leasems, ARGV[3])
+            -- The in-flight set may have just been created (emptied sets vanish) unless it is known to have held other leases.
+            local newf = tick or inflight == 0
+            if inflight < 0 then
+              newf = #x.leases == 0 or redis.call('ZREM', f, unpack(x.leases)) == 0
+            end
+            if newf then redis.call('PEXPIRE', f, leasems + 60000) end
           elseif #x.leases > 0 then
             redis.call('ZREM', f, unpack(x.leases))
           end
@@ -373,7 +373,7 @@ internal sealed partial class RedisLimitStore : ILimitStore, IAsyncDisposable
         for i = 1, #KEYS / 3 do
           local w, b, f = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
           local R, T = roll(w, sec, false)
-          local inflight = redis.call('ZCOUNT', f, nowms, '(+inf')
+          local inflight = redis.call('ZCOUNT', f, nowms, '+inf')
           local bv = redis.call('HMGET', b, 'td:' .. day, 'tm:' .. month, 'cd:' .. day, 'cm:' .. month)
           out[#out + 1] = R
           out[#out + 1] = math.max(T, 0)
