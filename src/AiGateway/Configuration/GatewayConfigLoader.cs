@@ -334,7 +334,6 @@ internal static class GatewayConfigLoader
             Providers = providers.ToFrozenDictionary(StringComparer.Ordinal),
             Models = models,
             ModelsByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
-            ModelsByCluster = models.ToFrozenDictionary(m => m.ClusterId, StringComparer.Ordinal),
             Agencies = agencies.ToFrozenDictionary(StringComparer.Ordinal),
             Audit = audit,
             LimitStore = gateway.LimitStore,

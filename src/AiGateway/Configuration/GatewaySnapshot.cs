@@ -160,8 +160,6 @@ internal sealed class GatewaySnapshot
     /// <summary>Model names and aliases (case-insensitive) to their route.</summary>
     public required FrozenDictionary<string, ModelRoute> ModelsByName { get; init; }
 
-    public required FrozenDictionary<string, ModelRoute> ModelsByCluster { get; init; }
-
     public required FrozenDictionary<string, AgencyPolicy> Agencies { get; init; }
 
     /// <summary>Audit journal and OTLP settings (read once at start-up; changes need a restart).</summary>
