@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using AiGateway.Audit;
@@ -27,6 +28,32 @@ public sealed class AuditDeliveryTests
         Assert.Equal(N, s.ReadJournalEvents().Count);
         Assert.Equal(0, s.Recorder.DroppedCount);
         Assert.True(s.Recorder.IsAvailable);
+    }
+
+    [Fact]
+    public async Task The_writer_exports_within_the_flush_window_and_fsyncs_the_batch_at_its_end_or_at_shutdown()
+    {
+        // The writer takes events as they arrive during the window (serialises, exports, appends) instead of doing the
+        // whole batch's work at the end, in one CPU burst that the requests sharing the core would wait behind. With a
+        // 10-s window the OTLP copy must leave long before the window ends while the journal still waits for it; the
+        // host's stop ends the window early and loses nothing.
+        await using var s = await AuditScenario.StartAsync(audit: "\"flushWindowMilliseconds\": 10000");
+        var started = Stopwatch.GetTimestamp();
+        using (var response = await s.PostAsync("v1/chat/completions", AuditScenario.Chat("gpt-4o-mini", "Hello"), s.EngineerToken, "window-1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await s.Receiver!.WaitForRecordsAsync(1, TimeSpan.FromSeconds(30));
+        var exported = Stopwatch.GetElapsedTime(started);
+        Assert.True(exported < TimeSpan.FromSeconds(5), $"exported over OTLP after {exported.TotalSeconds:0.0} s of a 10-s flush window");
+        Assert.Equal(0, s.Recorder.RecordedCount);
+        Assert.Empty(s.ReadJournalEvents());
+
+        await s.Gateway.App.StopAsync();
+        var journal = s.ReadJournalEvents();
+        Assert.Equal("window-1", AuditScenario.UserAgentOf(Assert.Single(journal)));
+        Assert.Equal(1, s.Recorder.RecordedCount);
     }
 
     [Fact]
