@@ -493,6 +493,17 @@ finally
     {
         child.Dispose();
     }
+
+    // The targets' data directories hold their audit journals: gigabytes after a few minutes under load. Whatever way
+    // the run ends (report, A/B, failure), they go; the logs and the report stay.
+    try
+    {
+        Directory.Delete(work, recursive: true);
+    }
+    catch (IOException ex)
+    {
+        Console.Error.WriteLine($"could not delete {work}: {ex.Message}");
+    }
 }
 
 report.Finished = DateTime.UtcNow;
@@ -505,7 +516,6 @@ foreach (var f in new[] { "report.md", "results.json", "chart.svg" })
     File.Copy(Path.Combine(outDir, f), Path.Combine(repo, "loadtests", "results", (options.Quick ? "latest-quick-" : "latest-") + f), overwrite: true);
 }
 
-Directory.Delete(work, recursive: true);
 Say($"report: {Path.Combine(outDir, "report.md")}");
 Console.WriteLine();
 Console.WriteLine(File.ReadAllText(Path.Combine(outDir, "report.md")));
