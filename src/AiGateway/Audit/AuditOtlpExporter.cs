@@ -51,14 +51,20 @@ internal sealed class AuditOtlpExporter : IDisposable
 
     /// <summary>Queues one event for export (never blocks, never throws).</summary>
     public void Export(AuditEvent e, string ocsfJson) =>
-        _logger.Log(LogLevel.Information, s_auditEvent, new AuditLogState(e, ocsfJson), null, static (state, _) => state.Json);
+        _logger.Log(LogLevel.Information, s_auditEvent, new AuditLogState(e.RequestId, AuditEvent.DecisionName(e.Decision), e.Caller?.Agency, e.StatusCode, ocsfJson), null, static (state, _) => state.Json);
 
     /// <summary>Flushes what is queued (bounded by the exporter timeout) and stops.</summary>
     public void Dispose() => _factory.Dispose();
 
-    /// <summary>The attributes of an audit log record; the formatted message (the body) is the OCSF JSON.</summary>
-    private sealed class AuditLogState(AuditEvent e, string json) : IReadOnlyList<KeyValuePair<string, object?>>
+    /// <summary>
+    /// The attributes of an audit log record; the formatted message (the body) is the OCSF JSON. It holds the values,
+    /// not the event: the record waits in the exporter's queue, and the event would keep the request's objects alive.
+    /// </summary>
+    private sealed class AuditLogState(string requestId, string decision, string? agency, int statusCode, string json) : IReadOnlyList<KeyValuePair<string, object?>>
     {
+        private static readonly object s_classUid = OcsfApiActivity.ClassUid;
+        private readonly object _statusCode = statusCode;
+
         public string Json { get; } = json;
 
         public int Count => 6;
@@ -66,11 +72,11 @@ internal sealed class AuditOtlpExporter : IDisposable
         public KeyValuePair<string, object?> this[int index] => index switch
         {
             0 => new("event.name", "ocsf.api_activity"),
-            1 => new("ocsf.class_uid", OcsfApiActivity.ClassUid),
-            2 => new("aigateway.request_id", e.RequestId),
-            3 => new("aigateway.decision", AuditEvent.DecisionName(e.Decision)),
-            4 => new("aigateway.agency", e.Caller?.Agency),
-            5 => new("http.response.status_code", e.StatusCode),
+            1 => new("ocsf.class_uid", s_classUid),
+            2 => new("aigateway.request_id", requestId),
+            3 => new("aigateway.decision", decision),
+            4 => new("aigateway.agency", agency),
+            5 => new("http.response.status_code", _statusCode),
             _ => throw new ArgumentOutOfRangeException(nameof(index)),
         };
 

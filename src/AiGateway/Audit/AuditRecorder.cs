@@ -379,10 +379,9 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     {
         Thread.CurrentThread.Name = "audit-writer";
         var reader = _channel.Reader;
-        var batch = new List<AuditEvent>(256);
-        var exported = 0; // events of the current batch already sent over OTLP (a retried batch is not re-exported)
+        var taken = new List<AuditEvent>(256); // taken from the queue, not serialised yet
         var appended = 0; // events of the current batch in the open journal's pending buffer
-        var encoded = new EncodedBatch();
+        var batch = new EncodedBatch();
         while (true)
         {
             if (batch.Count == 0)
@@ -399,8 +398,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                     continue;
                 }
 
-                batch.Add(first);
-                encoded.Clear();
+                taken.Add(first);
 
                 // Group commit: the first event waits the flush window for concurrent requests to join its batch, and
                 // one write + fsync covers them all. During the window the loop wakes every slice interval to serialise,
@@ -413,8 +411,8 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                     var deadline = Stopwatch.GetTimestamp() + (long)(_settings.FlushWindow.TotalSeconds * Stopwatch.Frequency);
                     while (true)
                     {
-                        Take(reader, batch);
-                        Prepare(batch, encoded, ref exported, ref appended);
+                        Take(reader, taken, batch.Count);
+                        Prepare(taken, batch, ref appended);
                         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                         if (left <= TimeSpan.Zero || _completing || _stopping.Token.WaitHandle.WaitOne(left < s_sliceInterval ? left : s_sliceInterval))
                         {
@@ -423,17 +421,16 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                     }
                 }
 
-                Take(reader, batch);
+                Take(reader, taken, batch.Count);
             }
 
-            Prepare(batch, encoded, ref exported, ref appended);
-            if (TryWriteBatch(encoded, ref appended))
+            Prepare(taken, batch, ref appended);
+            if (TryWriteBatch(batch, ref appended))
             {
-                QueueContent(batch);
+                QueueContent(batch.WithContent);
                 TryWriteContent();
                 Interlocked.Add(ref _recorded, batch.Count);
                 batch.Clear();
-                exported = 0;
                 appended = 0;
                 Signal();
                 continue;
@@ -445,7 +442,6 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 Interlocked.Add(ref _lost, batch.Count);
                 Log.AuditEventsLost(_logger, batch.Count, JournalDirectory);
                 batch.Clear();
-                exported = 0;
                 appended = 0;
                 Signal();
                 continue;
@@ -456,32 +452,35 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         }
     }
 
-    /// <summary>Moves queued events into the batch, up to the queue capacity.</summary>
-    private void Take(ChannelReader<AuditEvent> reader, List<AuditEvent> batch)
+    /// <summary>Moves queued events into <paramref name="taken"/>, up to the queue capacity for the whole batch.</summary>
+    private void Take(ChannelReader<AuditEvent> reader, List<AuditEvent> taken, int inBatch)
     {
-        while (batch.Count < _settings.QueueCapacity && reader.TryRead(out var next))
+        while (inBatch + taken.Count < _settings.QueueCapacity && reader.TryRead(out var next))
         {
-            batch.Add(next);
+            taken.Add(next);
         }
     }
 
     /// <summary>
-    /// Serialises the batch's new events to OCSF (once: the same bytes go to OTLP and to the journal, and again on a
-    /// retry), exports them over OTLP and appends them to the open journal's pending buffer (hash chain, no I/O).
+    /// Serialises the taken events to OCSF into the batch (once: the same bytes go to OTLP and to the journal, and
+    /// again on a retry), exports them over OTLP and appends them to the open journal's pending buffer (hash chain, no
+    /// I/O). The events themselves are let go (unless they carry captured content): the batch lives up to the flush
+    /// window, and holding each request's objects that long moved them out of the youngest GC generation.
     /// </summary>
-    private void Prepare(List<AuditEvent> batch, EncodedBatch encoded, ref int exported, ref int appended)
+    private void Prepare(List<AuditEvent> taken, EncodedBatch batch, ref int appended)
     {
-        encoded.EncodeFrom(batch);
-        for (; exported < batch.Count && _otlp is not null; exported++)
+        foreach (var e in taken)
         {
-            _otlp.Export(batch[exported], Encoding.UTF8.GetString(encoded[exported]));
+            var json = batch.Add(e);
+            _otlp?.Export(e, Encoding.UTF8.GetString(json));
         }
 
+        taken.Clear();
         if (_journal is { } journal)
         {
-            for (; appended < encoded.Count; appended++)
+            for (; appended < batch.Count; appended++)
             {
-                journal.Append(encoded[appended]);
+                journal.Append(batch[appended]);
             }
         }
     }
@@ -646,7 +645,10 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     }
 }
 
-/// <summary>The OCSF JSON of a batch of events, serialised once into one buffer.</summary>
+/// <summary>
+/// A batch of events serialised once, as OCSF JSON, into one buffer; of the events themselves only those with
+/// captured content are kept (for the content journal, after the batch is durable).
+/// </summary>
 internal sealed class EncodedBatch
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
@@ -654,22 +656,28 @@ internal sealed class EncodedBatch
 
     public int Count => _events.Count;
 
+    public List<AuditEvent> WithContent { get; } = [];
+
     public ReadOnlySpan<byte> this[int index] => _buffer.WrittenSpan.Slice(_events[index].Start, _events[index].Length);
 
-    /// <summary>Serialises the events of <paramref name="batch"/> not encoded yet.</summary>
-    public void EncodeFrom(List<AuditEvent> batch)
+    /// <summary>Serialises one event into the batch and returns its JSON.</summary>
+    public ReadOnlySpan<byte> Add(AuditEvent e)
     {
-        for (var i = _events.Count; i < batch.Count; i++)
+        var start = _buffer.WrittenCount;
+        OcsfApiActivity.Write(e, _buffer);
+        _events.Add((start, _buffer.WrittenCount - start));
+        if (e.Content is not null)
         {
-            var start = _buffer.WrittenCount;
-            OcsfApiActivity.Write(batch[i], _buffer);
-            _events.Add((start, _buffer.WrittenCount - start));
+            WithContent.Add(e);
         }
+
+        return _buffer.WrittenSpan[start..];
     }
 
     public void Clear()
     {
         _buffer.ResetWrittenCount();
         _events.Clear();
+        WithContent.Clear();
     }
 }
