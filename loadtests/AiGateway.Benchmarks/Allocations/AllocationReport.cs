@@ -26,8 +26,25 @@ internal static class AllocationReport
         var byType = new Dictionary<string, long>();
         var bySite = new Dictionary<string, long>();
         long total = 0, requests = 0;
+        var gcs = new long[3];
+        double pausedMs = 0, suspendedAt = double.NaN;
         foreach (var ev in log.Events)
         {
+            // Collections by generation, and the time the runtime held managed threads for them (suspend → restart).
+            switch (ev)
+            {
+                case GCStartTraceData start:
+                    gcs[Math.Min(start.Depth, 2)]++;
+                    continue;
+                case GCSuspendEETraceData:
+                    suspendedAt = ev.TimeStampRelativeMSec;
+                    continue;
+                case GCNoUserDataTraceData when ev.EventName == "GC/RestartEEStop" && !double.IsNaN(suspendedAt):
+                    pausedMs += ev.TimeStampRelativeMSec - suspendedAt;
+                    suspendedAt = double.NaN;
+                    continue;
+            }
+
             if (ev.ProviderName == "Microsoft.AspNetCore.Hosting")
             {
                 requests += ev.EventName == "Request/Stop" ? 1 : 0;
@@ -47,6 +64,7 @@ internal static class AllocationReport
         }
 
         Console.WriteLine($"requests {requests:N0}; sampled bytes {total:N0}; bytes per request {(requests == 0 ? 0 : total / requests):N0}");
+        Console.WriteLine($"collections: gen0 {gcs[0]:N0}, gen1 {gcs[1]:N0}, gen2 {gcs[2]:N0}; threads paused {pausedMs:N1} ms in all, {(requests == 0 ? 0 : pausedMs * 1000 / requests):N2} µs per request");
         Console.WriteLine();
         Console.WriteLine("| share | bytes/request | type |");
         Console.WriteLine("|---:|---:|---|");
