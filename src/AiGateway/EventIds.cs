@@ -31,6 +31,7 @@ internal static class EventIds
     public const int AuditRefused = 6008;
     public const int AuditServedWithoutRecord = 6009;
     public const int AuditSigningKeyCreated = 6010;
+    public const int AuditWriterFailed = 6011;
 
     // 7xxx forwarding
     public const int UpstreamAttemptFailed = 7001;

@@ -46,6 +46,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     private long _recorded;
     private long _dropped;
     private long _lost;
+    private int _inWriter; // events taken from the queue by the writer and not yet durable (the queue-depth gauge counts them)
 
     public AuditRecorder(GatewayPaths paths, Configuration.GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, ILogger<AuditRecorder> logger)
         : this(config.Current.Audit, paths.DataDirectory, metrics, time, logger)
@@ -72,7 +73,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
             var (key, _, _) = AuditSigningKey.Resolve(_settings, _dataDirectory);
             return new AuditJournal(JournalDirectory, key, _settings.RotationBytes, _settings.RotationInterval, _time);
         };
-        metrics.ObserveAuditQueue(() => _channel.Reader.Count);
+        metrics.ObserveAuditQueue(() => _channel.Reader.Count + Volatile.Read(ref _inWriter));
     }
 
     /// <summary>Where the journal is written.</summary>
@@ -378,6 +379,22 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     private void Run()
     {
         Thread.CurrentThread.Name = "audit-writer";
+        try
+        {
+            RunLoop();
+        }
+        catch (Exception ex)
+        {
+            // A bug, not an I/O failure (those are handled and retried): say so loudly and stop accepting requests of
+            // fail-closed agencies rather than let events pile up unrecorded behind a dead writer.
+            _journalAvailable = false;
+            Log.WriterFailed(_logger, ex);
+            Signal();
+        }
+    }
+
+    private void RunLoop()
+    {
         var reader = _channel.Reader;
         var taken = new List<AuditEvent>(256); // taken from the queue, not serialised yet
         var appended = 0; // events of the current batch in the open journal's pending buffer
@@ -414,7 +431,14 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                         Take(reader, taken, batch.Count);
                         Prepare(taken, batch, ref appended);
                         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                        if (left <= TimeSpan.Zero || _completing || _stopping.Token.WaitHandle.WaitOne(left < s_sliceInterval ? left : s_sliceInterval))
+                        if (left <= TimeSpan.Zero || _completing || batch.Count >= _settings.QueueCapacity)
+                        {
+                            break;
+                        }
+
+                        // Whole milliseconds, rounded up: a wait of less than one would return at once and spin.
+                        var wait = left < s_sliceInterval ? TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)) : s_sliceInterval;
+                        if (_stopping.Token.WaitHandle.WaitOne(wait))
                         {
                             break;
                         }
@@ -432,6 +456,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 Interlocked.Add(ref _recorded, batch.Count);
                 batch.Clear();
                 appended = 0;
+                Volatile.Write(ref _inWriter, 0);
                 Signal();
                 continue;
             }
@@ -443,6 +468,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 Log.AuditEventsLost(_logger, batch.Count, JournalDirectory);
                 batch.Clear();
                 appended = 0;
+                Volatile.Write(ref _inWriter, 0);
                 Signal();
                 continue;
             }
@@ -459,6 +485,8 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         {
             taken.Add(next);
         }
+
+        Volatile.Write(ref _inWriter, inBatch + taken.Count);
     }
 
     /// <summary>
@@ -639,6 +667,9 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
 
         [LoggerMessage(EventIds.AuditEventDropped, LogLevel.Critical, "Audit event of request {RequestId} ({Decision}) dropped: the audit queue is full.", EventName = "AuditEventDropped")]
         public static partial void AuditEventDropped(ILogger logger, string requestId, string decision);
+
+        [LoggerMessage(EventIds.AuditWriterFailed, LogLevel.Critical, "The audit writer stopped on an unexpected error: no further events are recorded and agencies with fail-closed audit are refused until the gateway restarts.", EventName = "AuditWriterFailed")]
+        public static partial void WriterFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventIds.AuditEventsLost, LogLevel.Critical, "{Count} audit event(s) could not be written to {Directory} before shutdown.", EventName = "AuditEventsLost")]
         public static partial void AuditEventsLost(ILogger logger, int count, string directory);
