@@ -500,7 +500,7 @@ finally
     {
         Directory.Delete(work, recursive: true);
     }
-    catch (IOException ex)
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
     {
         Console.Error.WriteLine($"could not delete {work}: {ex.Message}");
     }

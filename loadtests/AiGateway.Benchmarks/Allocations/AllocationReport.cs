@@ -36,8 +36,9 @@ internal static class AllocationReport
                 case GCStartTraceData start:
                     gcs[Math.Min(start.Depth, 2)]++;
                     continue;
-                case GCSuspendEETraceData:
-                    suspendedAt = ev.TimeStampRelativeMSec;
+                case GCSuspendEETraceData suspend:
+                    // Only suspensions for a collection (the runtime also suspends threads for other reasons).
+                    suspendedAt = suspend.Reason is GCSuspendEEReason.SuspendForGC or GCSuspendEEReason.SuspendForGCPrep ? ev.TimeStampRelativeMSec : double.NaN;
                     continue;
                 case GCNoUserDataTraceData when ev.EventName == "GC/RestartEEStop" && !double.IsNaN(suspendedAt):
                     pausedMs += ev.TimeStampRelativeMSec - suspendedAt;
