@@ -506,10 +506,16 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         taken.Clear();
         if (_journal is { } journal)
         {
-            for (; appended < batch.Count; appended++)
-            {
-                journal.Append(batch[appended]);
-            }
+            AppendNew(journal, batch, ref appended);
+        }
+    }
+
+    /// <summary>Appends the batch's events from <paramref name="appended"/> on to the journal's pending buffer.</summary>
+    private static void AppendNew(AuditJournal journal, EncodedBatch batch, ref int appended)
+    {
+        for (; appended < batch.Count; appended++)
+        {
+            journal.Append(batch[appended]);
         }
     }
 
@@ -525,11 +531,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         var journal = _journal!;
         try
         {
-            for (; appended < batch.Count; appended++)
-            {
-                journal.Append(batch[appended]);
-            }
-
+            AppendNew(journal, batch, ref appended);
             journal.Flush();
             if (journal.EventsSinceCheckpoint > 0 && _time.GetUtcNow() - journal.LastCheckpoint >= _settings.CheckpointInterval)
             {
