@@ -397,7 +397,6 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     {
         var reader = _channel.Reader;
         var taken = new List<AuditEvent>(256); // taken from the queue, not serialised yet
-        var appended = 0; // events of the current batch in the open journal's pending buffer
         var batch = new EncodedBatch();
         while (true)
         {
@@ -429,7 +428,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                     while (true)
                     {
                         Take(reader, taken, batch.Count);
-                        Prepare(taken, batch, ref appended);
+                        Prepare(taken, batch);
                         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                         if (left <= TimeSpan.Zero || _completing || batch.Count >= _settings.QueueCapacity)
                         {
@@ -448,14 +447,13 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 Take(reader, taken, batch.Count);
             }
 
-            Prepare(taken, batch, ref appended);
-            if (TryWriteBatch(batch, ref appended))
+            Prepare(taken, batch);
+            if (TryWriteBatch(batch))
             {
                 QueueContent(batch.WithContent);
                 TryWriteContent();
                 Interlocked.Add(ref _recorded, batch.Count);
                 batch.Clear();
-                appended = 0;
                 Volatile.Write(ref _inWriter, 0);
                 Signal();
                 continue;
@@ -467,7 +465,6 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
                 Interlocked.Add(ref _lost, batch.Count);
                 Log.AuditEventsLost(_logger, batch.Count, JournalDirectory);
                 batch.Clear();
-                appended = 0;
                 Volatile.Write(ref _inWriter, 0);
                 Signal();
                 continue;
@@ -495,7 +492,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
     /// I/O). The events themselves are let go (unless they carry captured content): the batch lives up to the flush
     /// window, and holding each request's objects that long moved them out of the youngest GC generation.
     /// </summary>
-    private void Prepare(List<AuditEvent> taken, EncodedBatch batch, ref int appended)
+    private void Prepare(List<AuditEvent> taken, EncodedBatch batch)
     {
         foreach (var e in taken)
         {
@@ -506,32 +503,32 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
         taken.Clear();
         if (_journal is { } journal)
         {
-            AppendNew(journal, batch, ref appended);
+            AppendNew(journal, batch);
         }
     }
 
-    /// <summary>Appends the batch's events from <paramref name="appended"/> on to the journal's pending buffer.</summary>
-    private static void AppendNew(AuditJournal journal, EncodedBatch batch, ref int appended)
+    /// <summary>Appends the batch's events not in the journal's pending buffer yet.</summary>
+    private static void AppendNew(AuditJournal journal, EncodedBatch batch)
     {
-        for (; appended < batch.Count; appended++)
+        for (; batch.Appended < batch.Count; batch.Appended++)
         {
-            journal.Append(batch[appended]);
+            journal.Append(batch[batch.Appended]);
         }
     }
 
     /// <summary>Appends what is not in the journal yet, writes and fsyncs; on failure the journal is dropped and the whole batch is appended again to the next one.</summary>
-    private bool TryWriteBatch(EncodedBatch batch, ref int appended)
+    private bool TryWriteBatch(EncodedBatch batch)
     {
         if (!TryOpenJournal())
         {
-            appended = 0;
+            batch.Appended = 0;
             return false;
         }
 
         var journal = _journal!;
         try
         {
-            AppendNew(journal, batch, ref appended);
+            AppendNew(journal, batch);
             journal.Flush();
             if (journal.EventsSinceCheckpoint > 0 && _time.GetUtcNow() - journal.LastCheckpoint >= _settings.CheckpointInterval)
             {
@@ -552,7 +549,7 @@ internal sealed partial class AuditRecorder : IHostedLifecycleService, IDisposab
             // Whatever reached the file is cut at the torn line when the journal is reopened; the batch is re-appended.
             journal.Abandon();
             _journal = null;
-            appended = 0;
+            batch.Appended = 0;
             MarkUnavailable(ex);
             return false;
         }
@@ -691,6 +688,9 @@ internal sealed class EncodedBatch
 
     public List<AuditEvent> WithContent { get; } = [];
 
+    /// <summary>How many of the events are in the open journal's pending buffer (0 again when that journal is dropped).</summary>
+    public int Appended { get; set; }
+
     public ReadOnlySpan<byte> this[int index] => _buffer.WrittenSpan.Slice(_events[index].Start, _events[index].Length);
 
     /// <summary>Serialises one event into the batch and returns its JSON.</summary>
@@ -712,5 +712,6 @@ internal sealed class EncodedBatch
         _buffer.ResetWrittenCount();
         _events.Clear();
         WithContent.Clear();
+        Appended = 0;
     }
 }
